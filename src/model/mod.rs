@@ -1,0 +1,61 @@
+//! The world at an instant and the refresh state machine.
+//!
+//! Transitions are methods `fn on_x(&mut self, ..., fx: &mut Fx)`: they read the current time
+//! from `fx.now`, take any randomness as sampled data from a `Draws` implementation supplied by
+//! `sim`, and push records and follow-up timers into `fx`. Nothing here reads a clock, owns an
+//! RNG, or knows the event queue.
+
+pub mod describe;
+pub mod draws;
+pub mod refresh;
+pub mod world;
+
+pub use draws::{AttemptDraws, DelayKind, Draws, IdKind};
+pub use world::*;
+
+use crate::time::SimTime;
+use crate::timeline::Event;
+
+/// A follow-up the model asks the engine to deliver back at a later time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// OQ-9: the activity's init delay elapsed.
+    InitDone { activity: u32 },
+    /// OQ-13 step 3 (AUTOMATIC): start batch `batch` (0-based) after the batch gap.
+    NextBatch { activity: u32, batch: u32 },
+    /// The current step of refresh item `item` finished. Stale when `generation` no longer matches.
+    ItemStep {
+        activity: u32,
+        item: u32,
+        generation: u32,
+    },
+    /// A scripted, non-refresh scaling activity (fault) ends.
+    ScalingActivityEnd { scaling_activity: u32 },
+}
+
+/// Output buffer of one transition: the time it happens at, the records it emits, the timers
+/// it schedules. The engine reuses one `Fx` for the whole run (no per-event allocation).
+#[derive(Debug, Default)]
+pub struct Fx {
+    pub now: SimTime,
+    pub events: Vec<Event>,
+    pub timers: Vec<(SimTime, Timer)>,
+}
+
+impl Fx {
+    pub fn new(now: SimTime) -> Fx {
+        Fx {
+            now,
+            events: Vec::new(),
+            timers: Vec::new(),
+        }
+    }
+
+    pub fn emit(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    pub fn after(&mut self, delay_ms: u64, timer: Timer) {
+        self.timers.push((self.now.plus_ms(delay_ms), timer));
+    }
+}

@@ -1,0 +1,498 @@
+//! The world at an instant: the scaling group, its instances, launch-configuration versions,
+//! refresh activities and scaling activities.
+
+use super::draws::{Draws, IdKind};
+use super::{Fx, Timer};
+use crate::api::{
+    Action, ActivityStatus, ActivityType, ApiError, BatchStatus, CreationType, EnabledStatus,
+    ErrorCode, GroupStatus, InstanceStatus, LifeCycleState, RefreshMode, RefreshSettings,
+    ScalingActivityStatus, ScalingActivityType,
+};
+use crate::hash::stable_hash;
+use crate::time::SimTime;
+use crate::timeline::{Event, LifeCycleCause, Msg, Names, Phase, Sym};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::Range;
+
+/// Tencent's per-group instance cap (§6.2).
+pub const MAX_INSTANCES_PER_GROUP: usize = 2000;
+
+/// OQ-30: requests per rolling second per action.
+pub const RATE_LIMIT_PER_SECOND: usize = 20;
+
+/// Plain data to build a world from (produced by `scenario`, or by tests).
+#[derive(Debug, Clone)]
+pub struct WorldSpec {
+    pub group_id: String,
+    pub group_status: GroupStatus,
+    pub enabled: EnabledStatus,
+    pub min_size: u32,
+    pub max_size: u32,
+    pub desired_capacity: u32,
+    pub forward_clb: bool,
+    pub role_authorized: bool,
+    pub launch_configuration: LaunchConfigSpec,
+    pub instances: Vec<InstanceSpec>,
+    pub missing_images: Vec<String>,
+    /// Instances beyond Tencent's 2000 cap are refused unless this is raised (synthetic runs).
+    pub max_instances: usize,
+    /// Wall-clock instant of simulated time 0, for rendering API times.
+    pub epoch: crate::time::Epoch,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchConfigSpec {
+    pub id: String,
+    pub image_id: String,
+    pub user_data: String,
+    pub enhanced_service: String,
+    pub host_name: String,
+    pub login_settings: String,
+    pub instance_type: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct InstanceSpec {
+    pub id: String,
+    pub state: LifeCycleState,
+    pub standby: bool,
+    pub protected: bool,
+    pub image_id: String,
+    pub instance_type: String,
+    pub creation: CreationType,
+    /// Unix seconds; orders batch assignment (OQ-2).
+    pub add_time_unix_s: u64,
+}
+
+/// One version of the launch configuration. Version 0 is the scenario's initial one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchConfig {
+    pub version: u32,
+    pub spec: LaunchConfigSpec,
+    pub image: Sym,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: Sym,
+    pub status: GroupStatus,
+    pub enabled: EnabledStatus,
+    /// OQ-17: the enabled state to restore when the last refresh ends; `Some` while a refresh
+    /// holds the group disabled.
+    pub remembered_enabled: Option<EnabledStatus>,
+    pub min_size: u32,
+    pub max_size: u32,
+    pub desired_capacity: u32,
+    pub forward_clb: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Instance {
+    pub id: Sym,
+    /// Stable RNG key derived from the id (D7): independent of the instance's position.
+    pub key: u64,
+    pub state: LifeCycleState,
+    pub in_group: bool,
+    /// Standby entered by the user (EnterStandby): never refreshed (§3.1).
+    pub standby: bool,
+    /// Out of service because a refresh holds it (OQ-10 step 1; stays so after a failure).
+    pub held_by_refresh: bool,
+    pub protected: bool,
+    pub image: Sym,
+    /// The launch-configuration version whose UserData/EnhancedService/HostName/LoginSettings
+    /// the instance carries; `None` = what it was created with before the scenario.
+    pub config_version: Option<u32>,
+    pub instance_type: Sym,
+    pub creation: CreationType,
+    pub add_time_unix_s: u64,
+    pub surge: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScalingActivity {
+    pub id: Sym,
+    pub activity_type: ScalingActivityType,
+    pub status: ScalingActivityStatus,
+    pub refresh_activity: Option<u32>,
+    pub instances: u32,
+    pub started: SimTime,
+    pub ended: Option<SimTime>,
+}
+
+/// Where an item is inside its attempt (OQ-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Idle,
+    Reinstalling,
+    AwaitingHealth,
+}
+
+/// One instance of one refresh activity (`RefreshBatchRelatedInstance`).
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub instance: u32,
+    /// 0-based batch index.
+    pub batch: u32,
+    pub status: InstanceStatus,
+    pub msg: Msg,
+    pub last_activity: Option<Sym>,
+    pub attempt: u32,
+    pub step: Step,
+    pub generation: u32,
+    pub draws: super::AttemptDraws,
+    /// Launch-configuration version read when the current reinstall started (OQ-16).
+    pub lc_version: u32,
+    /// The image before this activity first reinstalled it (OQ-16, for rollback).
+    pub pre_image: Option<Sym>,
+    /// For rollback activities: the image to restore (OQ-26).
+    pub restore_image: Option<Sym>,
+    /// OQ-22: a FAILED instance skipped by CONTINUE.
+    pub skipped: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub status: BatchStatus,
+    pub started: Option<SimTime>,
+    pub ended: Option<SimTime>,
+    /// Indices into `Activity::items`, instances ordered by id (OQ-2).
+    pub items: Range<u32>,
+    pub in_flight: u32,
+    pub scaling_activity: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Activity {
+    pub id: Sym,
+    pub activity_type: ActivityType,
+    pub mode: RefreshMode,
+    pub settings: RefreshSettings,
+    pub status: ActivityStatus,
+    pub phase: Phase,
+    pub created: SimTime,
+    pub started: Option<SimTime>,
+    pub ended: Option<SimTime>,
+    /// 0-based index of the batch being (or last) run; `CurrentRefreshBatchNum` - 1.
+    pub cursor: u32,
+    pub batches: Vec<Batch>,
+    pub items: Vec<Item>,
+    pub origin: Option<u32>,
+    pub init_done: bool,
+    /// OQ-13 `batch_gap` after each batch (AUTOMATIC), drawn at creation.
+    pub batch_gaps_ms: Vec<u64>,
+}
+
+impl Activity {
+    pub fn in_flight(&self) -> u32 {
+        self.batches.iter().map(|b| b.in_flight).sum()
+    }
+
+    pub fn batch_items(&self, batch: u32) -> Range<usize> {
+        let r = &self.batches[batch as usize].items;
+        r.start as usize..r.end as usize
+    }
+}
+
+/// OQ-30: a rolling one-second window per action.
+#[derive(Debug, Clone, Default)]
+pub struct RateLimiter {
+    windows: BTreeMap<Action, VecDeque<SimTime>>,
+}
+
+impl RateLimiter {
+    /// Admits a request at `now` or refuses it with `RequestLimitExceeded` (then it leaves no
+    /// trace, not even in the window).
+    pub fn admit(&mut self, action: Action, now: SimTime) -> Result<(), ApiError> {
+        let window = self.windows.entry(action).or_default();
+        while window.front().is_some_and(|t| now.since(*t) >= 1000) {
+            window.pop_front();
+        }
+        if window.len() >= RATE_LIMIT_PER_SECOND {
+            return Err(ApiError::new(
+                ErrorCode::RequestLimitExceeded,
+                format!(
+                    "The number of requests exceeds the frequency limit: at most {RATE_LIMIT_PER_SECOND} {action} requests per second"
+                ),
+            ));
+        }
+        window.push_back(now);
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct World {
+    pub names: Names,
+    pub group: Group,
+    pub instances: Vec<Instance>,
+    pub launch_configs: Vec<LaunchConfig>,
+    pub activities: Vec<Activity>,
+    pub scaling_activities: Vec<ScalingActivity>,
+    pub missing_images: BTreeSet<Sym>,
+    pub role_authorized: bool,
+    pub rate: RateLimiter,
+    pub max_instances: usize,
+    pub epoch: crate::time::Epoch,
+    id_counters: [u64; 3],
+}
+
+impl World {
+    /// Builds the world and emits one `instance_joined` record per instance (so a timeline alone
+    /// tells the group's composition).
+    pub fn new(spec: &WorldSpec, fx: &mut Fx) -> Result<World, String> {
+        let mut names = Names::new();
+        let group_id = names.intern(&spec.group_id);
+        let lc_image = names.intern(&spec.launch_configuration.image_id);
+        let mut world = World {
+            group: Group {
+                id: group_id,
+                status: spec.group_status,
+                enabled: spec.enabled,
+                remembered_enabled: None,
+                min_size: spec.min_size,
+                max_size: spec.max_size,
+                desired_capacity: spec.desired_capacity,
+                forward_clb: spec.forward_clb,
+            },
+            instances: Vec::with_capacity(spec.instances.len()),
+            launch_configs: vec![LaunchConfig {
+                version: 0,
+                spec: spec.launch_configuration.clone(),
+                image: lc_image,
+            }],
+            activities: Vec::new(),
+            scaling_activities: Vec::new(),
+            missing_images: BTreeSet::new(),
+            role_authorized: spec.role_authorized,
+            rate: RateLimiter::default(),
+            max_instances: spec.max_instances,
+            epoch: spec.epoch,
+            id_counters: [0; 3],
+            names,
+        };
+        for image in &spec.missing_images {
+            let sym = world.names.intern(image);
+            world.missing_images.insert(sym);
+        }
+        if spec.instances.len() > spec.max_instances {
+            return Err(format!(
+                "the group has {} instances; a scaling group holds at most {} (§6.2)",
+                spec.instances.len(),
+                spec.max_instances
+            ));
+        }
+        for inst in &spec.instances {
+            if world.names.lookup(&inst.id).is_some() {
+                return Err(format!("instance id {} is used twice", inst.id));
+            }
+            world.add_instance(inst, false, fx);
+        }
+        Ok(world)
+    }
+
+    /// Adds an instance to the group and records it.
+    pub fn add_instance(&mut self, spec: &InstanceSpec, surge: bool, fx: &mut Fx) -> u32 {
+        let id = self.names.intern(&spec.id);
+        let image = self.names.intern(&spec.image_id);
+        let instance_type = self.names.intern(&spec.instance_type);
+        let state = if spec.standby {
+            LifeCycleState::InStandby
+        } else {
+            spec.state
+        };
+        self.instances.push(Instance {
+            id,
+            key: stable_hash(spec.id.as_bytes()),
+            state,
+            in_group: true,
+            standby: spec.standby,
+            held_by_refresh: false,
+            protected: spec.protected,
+            image,
+            config_version: None,
+            instance_type,
+            creation: spec.creation,
+            add_time_unix_s: spec.add_time_unix_s,
+            surge,
+        });
+        fx.emit(Event::InstanceJoined {
+            instance: id,
+            state,
+            image,
+            surge,
+            creation: spec.creation,
+            protected: spec.protected,
+        });
+        u32::try_from(self.instances.len() - 1).expect("instance count fits u32")
+    }
+
+    pub fn current_lc(&self) -> &LaunchConfig {
+        self.launch_configs
+            .last()
+            .expect("a launch configuration always exists")
+    }
+
+    pub fn instance_by_name(&self, id: &str) -> Option<u32> {
+        let sym = self.names.lookup(id)?;
+        self.instances
+            .iter()
+            .position(|i| i.id == sym)
+            .map(|p| p as u32)
+    }
+
+    pub fn activity_by_name(&self, id: &str) -> Option<u32> {
+        let sym = self.names.lookup(id)?;
+        self.activities
+            .iter()
+            .position(|a| a.id == sym)
+            .map(|p| p as u32)
+    }
+
+    /// A fresh identifier of `kind`, unique among all names (OQ-35).
+    pub fn fresh_id(&mut self, kind: IdKind, draws: &mut dyn Draws) -> Sym {
+        let counter = &mut self.id_counters[kind as usize];
+        loop {
+            let candidate = draws.id_candidate(kind, *counter);
+            *counter += 1;
+            if self.names.lookup(&candidate).is_none() {
+                return self.names.intern(&candidate);
+            }
+        }
+    }
+
+    pub fn has_non_terminal_activity(&self) -> bool {
+        self.activities.iter().any(|a| !a.status.is_terminal())
+    }
+
+    /// OQ-18: the group is `IN_ACTIVITY` while any scaling activity runs.
+    pub fn group_in_activity(&self) -> bool {
+        self.scaling_activities
+            .iter()
+            .any(|s| s.status == ScalingActivityStatus::Running)
+    }
+
+    pub fn set_lifecycle(
+        &mut self,
+        instance: u32,
+        to: LifeCycleState,
+        cause: LifeCycleCause,
+        fx: &mut Fx,
+    ) {
+        let inst = &mut self.instances[instance as usize];
+        let from = inst.state;
+        if from == to {
+            return;
+        }
+        inst.state = to;
+        fx.emit(Event::LifeCycle {
+            instance: inst.id,
+            from,
+            to,
+            cause,
+        });
+    }
+
+    /// OQ-17: a refresh starts holding the group disabled.
+    pub fn hold_group_disabled(&mut self, fx: &mut Fx) {
+        if self.group.remembered_enabled.is_some() {
+            return; // another activity already holds it; a rollback inherits (OQ-17)
+        }
+        self.group.remembered_enabled = Some(self.group.enabled);
+        self.set_enabled(EnabledStatus::Disabled, "instance refresh started", fx);
+    }
+
+    /// OQ-17: when the last non-terminal activity ends, restore the remembered state.
+    pub fn release_group_if_idle(&mut self, fx: &mut Fx) {
+        if self.has_non_terminal_activity() {
+            return;
+        }
+        if let Some(previous) = self.group.remembered_enabled.take() {
+            self.set_enabled(previous, "instance refresh ended", fx);
+        }
+    }
+
+    pub fn set_enabled(&mut self, to: EnabledStatus, cause: &'static str, fx: &mut Fx) {
+        let from = self.group.enabled;
+        if from != to {
+            self.group.enabled = to;
+            fx.emit(Event::GroupEnabled { from, to, cause });
+        }
+    }
+
+    /// Starts a scaling activity and records it.
+    pub fn begin_scaling_activity(
+        &mut self,
+        activity_type: ScalingActivityType,
+        refresh_activity: Option<u32>,
+        instances: u32,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> u32 {
+        let id = self.fresh_id(IdKind::ScalingActivity, draws);
+        self.scaling_activities.push(ScalingActivity {
+            id,
+            activity_type,
+            status: ScalingActivityStatus::Running,
+            refresh_activity,
+            instances,
+            started: fx.now,
+            ended: None,
+        });
+        fx.emit(Event::ScalingActivity {
+            id,
+            activity: refresh_activity.map(|a| self.activities[a as usize].id),
+            activity_type,
+            from: None,
+            to: ScalingActivityStatus::Running,
+            instances,
+        });
+        (self.scaling_activities.len() - 1) as u32
+    }
+
+    pub fn end_scaling_activity(&mut self, index: u32, to: ScalingActivityStatus, fx: &mut Fx) {
+        let refresh_id = self.scaling_activities[index as usize]
+            .refresh_activity
+            .map(|a| self.activities[a as usize].id);
+        let sa = &mut self.scaling_activities[index as usize];
+        if sa.status != ScalingActivityStatus::Running {
+            return;
+        }
+        let from = sa.status;
+        sa.status = to;
+        sa.ended = Some(fx.now);
+        fx.emit(Event::ScalingActivity {
+            id: sa.id,
+            activity: refresh_id,
+            activity_type: sa.activity_type,
+            from: Some(from),
+            to,
+            instances: sa.instances,
+        });
+    }
+
+    /// A scaling activity that is not part of a refresh (a scripted fault), running for
+    /// `duration_ms`: while it runs, Start is refused (OQ-27 step 8).
+    pub fn begin_external_scaling_activity(
+        &mut self,
+        activity_type: ScalingActivityType,
+        duration_ms: u64,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let index = self.begin_scaling_activity(activity_type, None, 0, draws, fx);
+        fx.after(
+            duration_ms,
+            Timer::ScalingActivityEnd {
+                scaling_activity: index,
+            },
+        );
+    }
+
+    /// Count of in-service instances (LifeCycleState `IN_SERVICE`).
+    pub fn in_service_count(&self) -> u32 {
+        self.instances
+            .iter()
+            .filter(|i| i.in_group && i.state == LifeCycleState::InService)
+            .count() as u32
+    }
+}

@@ -1,0 +1,368 @@
+//! The scenario file exactly as written (TOML or JSON, same schema). Unknown fields are errors.
+//! Values stay raw here (strings for enums and durations); `resolve` checks them.
+
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub scenario: ScenarioSection,
+    pub group: GroupSection,
+    pub launch_configuration: LaunchConfigurationSection,
+    #[serde(default)]
+    pub timing: TimingSection,
+    #[serde(default)]
+    pub faults: FaultsSection,
+    #[serde(default)]
+    pub actions: Vec<ActionEntry>,
+    #[serde(default)]
+    pub expect: Option<ExpectSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSection {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// RFC 3339 UTC instant of simulated time 0.
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub limits: Option<LimitsSection>,
+    /// Threshold for "time below floor" as a fraction of the pre-refresh in-service count.
+    #[serde(default)]
+    pub capacity_floor: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub max_events: Option<u64>,
+    pub max_sim_time: Option<String>,
+    pub max_instances: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSection {
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub min_size: Option<u64>,
+    #[serde(default)]
+    pub max_size: Option<u64>,
+    #[serde(default)]
+    pub desired_capacity: Option<u64>,
+    #[serde(default)]
+    pub forward_clb: Option<bool>,
+    #[serde(default)]
+    pub role_authorized: Option<bool>,
+    /// Generated instances: how many.
+    #[serde(default)]
+    pub size: Option<u64>,
+    /// Image of generated instances.
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    #[serde(default)]
+    pub instances: Vec<InstanceEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceEntry {
+    pub id: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub standby: Option<bool>,
+    #[serde(default)]
+    pub protected: Option<bool>,
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    #[serde(default)]
+    pub creation: Option<String>,
+    #[serde(default)]
+    pub add_time: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchConfigurationSection {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub image_id: String,
+    #[serde(default)]
+    pub user_data: Option<String>,
+    #[serde(default)]
+    pub enhanced_service: Option<Value>,
+    #[serde(default)]
+    pub host_name_settings: Option<Value>,
+    #[serde(default)]
+    pub login_settings: Option<Value>,
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// Edits at a time or on a condition (OQ-16).
+    #[serde(default)]
+    pub changes: Vec<LaunchConfigChangeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchConfigChangeEntry {
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub when: Option<ConditionEntry>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub repeat: Option<bool>,
+    #[serde(default)]
+    pub image_id: Option<String>,
+    #[serde(default)]
+    pub user_data: Option<String>,
+    #[serde(default)]
+    pub enhanced_service: Option<Value>,
+    #[serde(default)]
+    pub host_name_settings: Option<Value>,
+    #[serde(default)]
+    pub login_settings: Option<Value>,
+    #[serde(default)]
+    pub instance_type: Option<String>,
+}
+
+/// A duration: `"90s"`, or a distribution table.
+#[derive(Debug, Clone)]
+pub enum DurationSpec {
+    Fixed(String),
+    Distribution(DistributionEntry),
+}
+
+impl<'de> Deserialize<'de> for DurationSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = DurationSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a duration like \"90s\" or a table such as { lognormal = { median = \"90s\", p95 = \"126s\" } }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<DurationSpec, E> {
+                Ok(DurationSpec::Fixed(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<DurationSpec, A::Error> {
+                DistributionEntry::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(DurationSpec::Distribution)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionEntry {
+    #[serde(default)]
+    pub uniform: Option<UniformEntry>,
+    #[serde(default)]
+    pub normal: Option<NormalEntry>,
+    #[serde(default)]
+    pub lognormal: Option<LognormalEntry>,
+    #[serde(default)]
+    pub empirical: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct UniformEntry {
+    pub min: String,
+    pub max: String,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct NormalEntry {
+    pub mean: String,
+    pub sd: String,
+    #[serde(default)]
+    pub min: Option<String>,
+    #[serde(default)]
+    pub max: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LognormalEntry {
+    pub median: String,
+    pub p95: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingSection {
+    #[serde(default)]
+    pub reinstall: Option<DurationSpec>,
+    #[serde(default)]
+    pub target_health: Option<DurationSpec>,
+    #[serde(default)]
+    pub init_delay: Option<DurationSpec>,
+    #[serde(default)]
+    pub batch_gap: Option<DurationSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsSection {
+    /// Probability that one reinstall attempt fails.
+    #[serde(default)]
+    pub reinstall_failure_rate: Option<f64>,
+    /// Probability that an instance's CLB target never becomes healthy in an attempt.
+    #[serde(default)]
+    pub target_health_never_rate: Option<f64>,
+    /// Images that do not exist from the start.
+    #[serde(default)]
+    pub missing_images: Vec<String>,
+    #[serde(default)]
+    pub scripted: Vec<ScriptedFailureEntry>,
+    #[serde(default)]
+    pub events: Vec<FaultEventEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedFailureEntry {
+    pub instance: String,
+    #[serde(default)]
+    pub attempt: Option<u64>,
+    #[serde(default)]
+    pub step: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultEventEntry {
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub when: Option<ConditionEntry>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub repeat: Option<bool>,
+    pub kind: String,
+    #[serde(default)]
+    pub instance: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub authorized: Option<bool>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub available: Option<bool>,
+    #[serde(default)]
+    pub duration: Option<String>,
+    #[serde(default)]
+    pub activity_type: Option<String>,
+}
+
+/// When something happens (`at`, `when`, `after`, `repeat` fields of actions, fault events and
+/// launch-configuration changes): `at` a time, or `when` a condition holds, plus `after` a delay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionEntry {
+    #[serde(default)]
+    pub activity_status: Option<String>,
+    #[serde(default)]
+    pub batch_status: Option<String>,
+    #[serde(default)]
+    pub batch: Option<u64>,
+    #[serde(default)]
+    pub instance_status: Option<String>,
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// Which activity the condition watches (an action id); any activity when absent.
+    #[serde(default)]
+    pub activity: Option<String>,
+    /// After the action with this id has been called.
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionEntry {
+    /// A name other entries refer to (`expect.calls`, `activity`, `when.action`).
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub when: Option<ConditionEntry>,
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub repeat: Option<bool>,
+    pub action: String,
+    /// The request body exactly as Tencent's API takes it.
+    #[serde(default)]
+    pub request: Option<Value>,
+    /// Fill omitted `AutoScalingGroupId` / `RefreshActivityId` / `OriginRefreshActivityId` /
+    /// `LaunchConfigurationId` (default true). Set false to send the body verbatim.
+    #[serde(default)]
+    pub fill: Option<bool>,
+    /// The action id whose activity fills `RefreshActivityId` (default: the triggering or the
+    /// latest activity).
+    #[serde(default)]
+    pub activity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSection {
+    /// Which activity `status`/`max_duration`/`batch_statuses` refer to (an action id);
+    /// default: the last activity created.
+    #[serde(default)]
+    pub activity: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub max_duration: Option<String>,
+    #[serde(default)]
+    pub min_in_service: Option<u64>,
+    #[serde(default)]
+    pub batch_statuses: Option<Vec<String>>,
+    #[serde(default)]
+    pub instance_statuses: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub group_enabled: Option<bool>,
+    #[serde(default)]
+    pub activities: Option<u64>,
+    #[serde(default)]
+    pub calls: Vec<ExpectCallEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectCallEntry {
+    /// The action id.
+    pub action: String,
+    /// `"OK"` or an error code.
+    pub code: String,
+}

@@ -1,0 +1,1026 @@
+//! Raw file → `Scenario`: defaults, enum spellings, units, references between entries, limits.
+//! Every check reports the field path; `parse_scenario` turns the path into line:column.
+
+use super::error::FieldError;
+use super::file::*;
+use super::*;
+use crate::api::request::ModifyLaunchConfigurationRequest;
+use crate::api::{CreationType, EnabledStatus, GroupStatus, LifeCycleState, ScalingActivityType};
+use crate::hash::stable_hash;
+use crate::model::refresh::WorldChange;
+use crate::model::world::{InstanceSpec, LaunchConfigSpec, MAX_INSTANCES_PER_GROUP};
+use crate::time::{parse_duration_ms, parse_rfc3339_secs};
+use crate::timeline::{Departure, sha256_hex};
+use std::collections::{BTreeMap, BTreeSet};
+
+type R<T> = Result<T, FieldError>;
+
+const DEFAULT_START_TIME: &str = "2025-01-01T00:00:00Z";
+/// Hard ceiling for synthetic groups (`limits.max_instances`).
+pub const MAX_SYNTHETIC_INSTANCES: u64 = 2_000_000;
+
+fn enum_value<T>(field: &str, text: &str, parse: fn(&str) -> Option<T>, expected: String) -> R<T> {
+    parse(text).ok_or_else(|| {
+        FieldError::new(field, format!("expected one of {expected}, found {text:?}"))
+    })
+}
+
+fn duration(field: &str, text: &str) -> R<u64> {
+    parse_duration_ms(text).map_err(|m| FieldError::new(field, m))
+}
+
+fn probability_ppm(field: &str, p: Option<f64>) -> R<u32> {
+    match p {
+        None => Ok(0),
+        Some(p) if (0.0..=1.0).contains(&p) => Ok(libm::round(p * 1_000_000.0) as u32),
+        Some(p) => Err(FieldError::new(
+            field,
+            format!("expected a probability between 0 and 1, found {p}"),
+        )),
+    }
+}
+
+pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Scenario> {
+    if raw.scenario.name.trim().is_empty() {
+        return Err(FieldError::new(
+            "scenario.name",
+            "expected a non-empty name",
+        ));
+    }
+    let start_text = raw
+        .scenario
+        .start_time
+        .as_deref()
+        .unwrap_or(DEFAULT_START_TIME);
+    let start_unix_s =
+        parse_rfc3339_secs(start_text).map_err(|m| FieldError::new("scenario.start_time", m))?;
+    let epoch = Epoch::from_unix_secs(start_unix_s);
+    let limits = resolve_limits(raw.scenario.limits.as_ref())?;
+    let max_instances = match raw.scenario.limits.as_ref().and_then(|l| l.max_instances) {
+        None => MAX_INSTANCES_PER_GROUP,
+        Some(n) if (1..=MAX_SYNTHETIC_INSTANCES).contains(&n) => n as usize,
+        Some(n) => {
+            return Err(FieldError::new(
+                "scenario.limits.max_instances",
+                format!("expected 1..={MAX_SYNTHETIC_INSTANCES}, found {n}"),
+            ));
+        }
+    };
+    let floor_permille = match raw.scenario.capacity_floor {
+        None => 800,
+        Some(f) if (0.0..=1.0).contains(&f) => libm::round(f * 1000.0) as u32,
+        Some(f) => {
+            return Err(FieldError::new(
+                "scenario.capacity_floor",
+                format!("expected a fraction between 0 and 1, found {f}"),
+            ));
+        }
+    };
+    let launch_configuration = resolve_launch_config(&raw.launch_configuration)?;
+    let world = resolve_group(
+        &raw.group,
+        &launch_configuration,
+        start_unix_s,
+        max_instances,
+        &raw.faults,
+        epoch,
+    )?;
+    let instance_ids: BTreeMap<String, u32> = world
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, inst)| (inst.id.clone(), i as u32))
+        .collect();
+    let instances = InstanceResolver {
+        ids: &instance_ids,
+        specs: &world.instances,
+    };
+    let timing = resolve_timing(&raw.timing)?;
+    let faults = resolve_faults(&raw.faults, &instances)?;
+    let action_ids = collect_action_ids(&raw.actions)?;
+    let mut happenings = Vec::new();
+    for (i, change) in raw.launch_configuration.changes.iter().enumerate() {
+        let field = format!("launch_configuration.changes[{i}]");
+        happenings.push(resolve_lc_change(change, &field, &instances, &action_ids)?);
+    }
+    for (i, event) in raw.faults.events.iter().enumerate() {
+        let field = format!("faults.events[{i}]");
+        happenings.push(resolve_fault_event(event, &field, &instances, &action_ids)?);
+    }
+    for (i, action) in raw.actions.iter().enumerate() {
+        let field = format!("actions[{i}]");
+        happenings.push(resolve_action(action, &field, &instances, &action_ids)?);
+    }
+    let expect = match &raw.expect {
+        None => Expectations::default(),
+        Some(e) => resolve_expect(e, &instances, &action_ids)?,
+    };
+    Ok(Scenario {
+        name: raw.scenario.name.clone(),
+        description: raw.scenario.description.clone(),
+        source_name: source_name.to_string(),
+        source_sha256: sha256_hex(source_text.as_bytes()),
+        epoch,
+        seed: raw.scenario.seed.unwrap_or(1),
+        world,
+        timing,
+        faults,
+        happenings,
+        expect,
+        limits,
+        floor_permille,
+    })
+}
+
+fn resolve_limits(limits: Option<&LimitsSection>) -> R<Limits> {
+    let mut out = Limits {
+        max_events: DEFAULT_MAX_EVENTS,
+        max_sim_time_ms: DEFAULT_MAX_SIM_TIME_MS,
+    };
+    if let Some(l) = limits {
+        if let Some(n) = l.max_events {
+            if n == 0 {
+                return Err(FieldError::new(
+                    "scenario.limits.max_events",
+                    "expected at least 1, found 0",
+                ));
+            }
+            out.max_events = n;
+        }
+        if let Some(t) = &l.max_sim_time {
+            out.max_sim_time_ms = duration("scenario.limits.max_sim_time", t)?;
+        }
+    }
+    Ok(out)
+}
+
+fn json_text(v: &Option<serde_json::Value>) -> String {
+    v.as_ref()
+        .map(|v| serde_json::to_string(v).expect("JSON values always serialize"))
+        .unwrap_or_default()
+}
+
+fn resolve_launch_config(lc: &LaunchConfigurationSection) -> R<LaunchConfigSpec> {
+    if lc.image_id.trim().is_empty() {
+        return Err(FieldError::new(
+            "launch_configuration.image_id",
+            "expected an image id like img-xxxxxxxx, found \"\"",
+        ));
+    }
+    Ok(LaunchConfigSpec {
+        id: lc.id.clone().unwrap_or_else(|| "asc-00000001".to_string()),
+        image_id: lc.image_id.clone(),
+        user_data: lc.user_data.clone().unwrap_or_default(),
+        enhanced_service: json_text(&lc.enhanced_service),
+        host_name: json_text(&lc.host_name_settings),
+        login_settings: json_text(&lc.login_settings),
+        instance_type: lc
+            .instance_type
+            .clone()
+            .unwrap_or_else(|| "S5.MEDIUM2".to_string()),
+    })
+}
+
+/// Generated instance ids depend only on the group id and position, never on the run seed,
+/// so scenarios and sweeps can name them.
+pub fn generated_instance_id(group_id: &str, index: u64) -> String {
+    let mut h = stable_hash(format!("{group_id}/{index}").as_bytes());
+    let mut id = String::from("ins-");
+    for _ in 0..8 {
+        let digit = (h % 36) as u8;
+        h /= 36;
+        id.push(if digit < 10 {
+            (b'0' + digit) as char
+        } else {
+            (b'a' + digit - 10) as char
+        });
+    }
+    id
+}
+
+fn resolve_group(
+    g: &GroupSection,
+    lc: &LaunchConfigSpec,
+    start_unix_s: u64,
+    max_instances: usize,
+    faults: &FaultsSection,
+    epoch: Epoch,
+) -> R<WorldSpec> {
+    if g.id.trim().is_empty() {
+        return Err(FieldError::new(
+            "group.id",
+            "expected a group id like asg-xxxxxxxx, found \"\"",
+        ));
+    }
+    let status = match &g.status {
+        None => GroupStatus::Normal,
+        Some(s) => enum_value(
+            "group.status",
+            s,
+            GroupStatus::parse,
+            GroupStatus::expected(),
+        )?,
+    };
+    let default_image = g
+        .image_id
+        .clone()
+        .unwrap_or_else(|| "img-original".to_string());
+    let default_type = g
+        .instance_type
+        .clone()
+        .unwrap_or_else(|| lc.instance_type.clone());
+    let mut instances = Vec::new();
+    match (g.size, g.instances.is_empty()) {
+        (Some(_), false) => {
+            return Err(FieldError::new(
+                "group.size",
+                "give either `size` (generated instances) or `instances`, not both",
+            ));
+        }
+        (Some(size), true) => {
+            if size as usize > max_instances {
+                return Err(FieldError::new(
+                    "group.size",
+                    format!(
+                        "expected at most {max_instances} instances (Tencent's per-group cap is {MAX_INSTANCES_PER_GROUP}; raise scenario.limits.max_instances for synthetic runs), found {size}"
+                    ),
+                ));
+            }
+            // Added one second apart, a day before the start, so OQ-2 orders them by index.
+            let first_add = start_unix_s.saturating_sub(86_400);
+            for i in 0..size {
+                instances.push(InstanceSpec {
+                    id: generated_instance_id(&g.id, i),
+                    state: LifeCycleState::InService,
+                    standby: false,
+                    protected: false,
+                    image_id: default_image.clone(),
+                    instance_type: default_type.clone(),
+                    creation: CreationType::AutoCreation,
+                    add_time_unix_s: first_add + i,
+                });
+            }
+        }
+        (None, _) => {
+            if g.instances.len() > max_instances {
+                return Err(FieldError::new(
+                    "group.instances",
+                    format!(
+                        "expected at most {max_instances} instances, found {}",
+                        g.instances.len()
+                    ),
+                ));
+            }
+            let mut seen = BTreeSet::new();
+            for (i, e) in g.instances.iter().enumerate() {
+                let field = format!("group.instances[{i}]");
+                if e.id.trim().is_empty() {
+                    return Err(FieldError::new(
+                        format!("{field}.id"),
+                        "expected an instance id like ins-xxxxxxxx, found \"\"",
+                    ));
+                }
+                if !seen.insert(e.id.clone()) {
+                    return Err(FieldError::new(
+                        format!("{field}.id"),
+                        format!("instance id {:?} appears twice", e.id),
+                    ));
+                }
+                let state = match &e.state {
+                    None => LifeCycleState::InService,
+                    Some(s) => enum_value(
+                        &format!("{field}.state"),
+                        s,
+                        LifeCycleState::parse,
+                        LifeCycleState::expected(),
+                    )?,
+                };
+                let creation = match &e.creation {
+                    None => CreationType::AutoCreation,
+                    Some(s) => enum_value(
+                        &format!("{field}.creation"),
+                        s,
+                        CreationType::parse,
+                        CreationType::expected(),
+                    )?,
+                };
+                let add_time_unix_s = match &e.add_time {
+                    None => start_unix_s.saturating_sub(86_400),
+                    Some(t) => parse_rfc3339_secs(t)
+                        .map_err(|m| FieldError::new(format!("{field}.add_time"), m))?,
+                };
+                instances.push(InstanceSpec {
+                    id: e.id.clone(),
+                    state,
+                    standby: e.standby.unwrap_or(false),
+                    protected: e.protected.unwrap_or(false),
+                    image_id: e.image_id.clone().unwrap_or_else(|| default_image.clone()),
+                    instance_type: e
+                        .instance_type
+                        .clone()
+                        .unwrap_or_else(|| default_type.clone()),
+                    creation,
+                    add_time_unix_s,
+                });
+            }
+        }
+    }
+    let count = instances.len() as u64;
+    let cap = MAX_INSTANCES_PER_GROUP as u64;
+    let capacity = |field: &str, value: Option<u64>, default: u64| -> R<u32> {
+        let v = value.unwrap_or(default);
+        if v > cap.max(max_instances as u64) {
+            return Err(FieldError::new(
+                field,
+                format!("expected 0..={cap} (§6.2), found {v}"),
+            ));
+        }
+        Ok(v as u32)
+    };
+    let desired = capacity("group.desired_capacity", g.desired_capacity, count)?;
+    let min = capacity("group.min_size", g.min_size, 0)?;
+    let max = capacity("group.max_size", g.max_size, count.max(u64::from(desired)))?;
+    if !(min <= desired && desired <= max) {
+        return Err(FieldError::new(
+            "group",
+            format!(
+                "expected min_size <= desired_capacity <= max_size (§6.2), found {min} <= {desired} <= {max}"
+            ),
+        ));
+    }
+    Ok(WorldSpec {
+        group_id: g.id.clone(),
+        group_status: status,
+        enabled: if g.enabled.unwrap_or(true) {
+            EnabledStatus::Enabled
+        } else {
+            EnabledStatus::Disabled
+        },
+        min_size: min,
+        max_size: max,
+        desired_capacity: desired,
+        forward_clb: g.forward_clb.unwrap_or(false),
+        role_authorized: g.role_authorized.unwrap_or(true),
+        launch_configuration: lc.clone(),
+        instances,
+        missing_images: faults.missing_images.clone(),
+        max_instances,
+        epoch,
+    })
+}
+
+struct InstanceResolver<'a> {
+    ids: &'a BTreeMap<String, u32>,
+    specs: &'a [InstanceSpec],
+}
+
+impl InstanceResolver<'_> {
+    /// An instance id, or `#n` for the n-th instance of the group (1-based).
+    fn resolve(&self, field: &str, text: &str) -> R<(u32, String)> {
+        if let Some(n) = text.strip_prefix('#') {
+            let n: usize = n.parse().map_err(|_| {
+                FieldError::new(
+                    field,
+                    format!("expected an instance id or #n, found {text:?}"),
+                )
+            })?;
+            if n == 0 || n > self.specs.len() {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "expected #1..#{} (the group has {} instances), found {text:?}",
+                        self.specs.len(),
+                        self.specs.len()
+                    ),
+                ));
+            }
+            return Ok(((n - 1) as u32, self.specs[n - 1].id.clone()));
+        }
+        match self.ids.get(text) {
+            Some(i) => Ok((*i, text.to_string())),
+            None => Err(FieldError::new(
+                field,
+                format!("expected an instance of the group, found {text:?}"),
+            )),
+        }
+    }
+}
+
+fn resolve_dist(field: &str, spec: &DurationSpec) -> R<Dist> {
+    match spec {
+        DurationSpec::Fixed(text) => Ok(Dist::Constant(duration(field, text)?)),
+        DurationSpec::Distribution(d) => {
+            let given = [
+                d.uniform.is_some(),
+                d.normal.is_some(),
+                d.lognormal.is_some(),
+                d.empirical.is_some(),
+            ]
+            .iter()
+            .filter(|g| **g)
+            .count();
+            if given != 1 {
+                return Err(FieldError::new(
+                    field,
+                    format!(
+                        "expected exactly one of uniform, normal, lognormal, empirical; found {given}"
+                    ),
+                ));
+            }
+            if let Some(u) = &d.uniform {
+                let min_ms = duration(&format!("{field}.uniform.min"), &u.min)?;
+                let max_ms = duration(&format!("{field}.uniform.max"), &u.max)?;
+                if min_ms > max_ms {
+                    return Err(FieldError::new(
+                        format!("{field}.uniform"),
+                        "expected min <= max",
+                    ));
+                }
+                return Ok(Dist::Uniform { min_ms, max_ms });
+            }
+            if let Some(n) = &d.normal {
+                let mean_ms = duration(&format!("{field}.normal.mean"), &n.mean)?;
+                let sd_ms = duration(&format!("{field}.normal.sd"), &n.sd)?;
+                let min_ms = match &n.min {
+                    Some(t) => duration(&format!("{field}.normal.min"), t)?,
+                    None => 0,
+                };
+                let max_ms = match &n.max {
+                    Some(t) => duration(&format!("{field}.normal.max"), t)?,
+                    None => mean_ms.saturating_add(sd_ms.saturating_mul(10)),
+                };
+                if min_ms > max_ms {
+                    return Err(FieldError::new(
+                        format!("{field}.normal"),
+                        "expected min <= max",
+                    ));
+                }
+                return Ok(Dist::Normal {
+                    mean_ms: mean_ms as f64,
+                    sd_ms: sd_ms as f64,
+                    min_ms,
+                    max_ms,
+                });
+            }
+            if let Some(l) = &d.lognormal {
+                let median = duration(&format!("{field}.lognormal.median"), &l.median)?;
+                let p95 = duration(&format!("{field}.lognormal.p95"), &l.p95)?;
+                if median == 0 || p95 < median {
+                    return Err(FieldError::new(
+                        format!("{field}.lognormal"),
+                        format!(
+                            "expected 0 < median <= p95, found median {median} ms, p95 {p95} ms"
+                        ),
+                    ));
+                }
+                // p95 = exp(mu + 1.6448536 sigma) for a lognormal.
+                let mu = libm::log(median as f64);
+                let sigma = (libm::log(p95 as f64) - mu) / 1.644_853_626_951_472_2;
+                return Ok(Dist::LogNormal { mu, sigma });
+            }
+            let list = d.empirical.as_ref().expect("exactly one is given");
+            if list.is_empty() || list.len() > 100_000 {
+                return Err(FieldError::new(
+                    format!("{field}.empirical"),
+                    format!("expected 1..=100000 durations, found {}", list.len()),
+                ));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(i, t)| duration(&format!("{field}.empirical[{i}]"), t))
+                .collect::<R<Vec<_>>>()
+                .map(Dist::Empirical)
+        }
+    }
+}
+
+fn resolve_timing(t: &TimingSection) -> R<Timing> {
+    let mut timing = Timing::default();
+    if let Some(d) = &t.reinstall {
+        timing.reinstall = resolve_dist("timing.reinstall", d)?;
+    }
+    if let Some(d) = &t.target_health {
+        timing.target_health = resolve_dist("timing.target_health", d)?;
+    }
+    if let Some(d) = &t.init_delay {
+        timing.init_delay = resolve_dist("timing.init_delay", d)?;
+    }
+    if let Some(d) = &t.batch_gap {
+        timing.batch_gap = resolve_dist("timing.batch_gap", d)?;
+    }
+    Ok(timing)
+}
+
+fn resolve_faults(f: &FaultsSection, instances: &InstanceResolver<'_>) -> R<Faults> {
+    let mut scripted = Vec::new();
+    for (i, s) in f.scripted.iter().enumerate() {
+        let field = format!("faults.scripted[{i}]");
+        let (_, instance_id) = instances.resolve(&format!("{field}.instance"), &s.instance)?;
+        let attempt = match s.attempt {
+            None => None,
+            Some(0) => {
+                return Err(FieldError::new(
+                    format!("{field}.attempt"),
+                    "expected an attempt number >= 1, found 0",
+                ));
+            }
+            Some(n) => Some(
+                u32::try_from(n)
+                    .map_err(|_| FieldError::new(format!("{field}.attempt"), "too large"))?,
+            ),
+        };
+        let step = match &s.step {
+            None => FailStep::Reinstall,
+            Some(text) => FailStep::parse(text).ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.step"),
+                    format!("expected one of reinstall | target_health, found {text:?}"),
+                )
+            })?,
+        };
+        scripted.push(ScriptedFailure {
+            instance_id,
+            attempt,
+            step,
+            message: s.message.clone(),
+        });
+    }
+    Ok(Faults {
+        reinstall_failure_ppm: probability_ppm(
+            "faults.reinstall_failure_rate",
+            f.reinstall_failure_rate,
+        )?,
+        target_health_never_ppm: probability_ppm(
+            "faults.target_health_never_rate",
+            f.target_health_never_rate,
+        )?,
+        scripted,
+    })
+}
+
+fn collect_action_ids(actions: &[ActionEntry]) -> R<BTreeSet<String>> {
+    let mut ids = BTreeSet::new();
+    for (i, a) in actions.iter().enumerate() {
+        if let Some(id) = &a.id {
+            if id.trim().is_empty() {
+                return Err(FieldError::new(
+                    format!("actions[{i}].id"),
+                    "expected a non-empty id",
+                ));
+            }
+            if !ids.insert(id.clone()) {
+                return Err(FieldError::new(
+                    format!("actions[{i}].id"),
+                    format!("action id {id:?} is used twice"),
+                ));
+            }
+        }
+    }
+    Ok(ids)
+}
+
+fn activity_ref(field: &str, id: &Option<String>, action_ids: &BTreeSet<String>) -> R<ActivityRef> {
+    match id {
+        None => Ok(ActivityRef::Any),
+        Some(id) if action_ids.contains(id) => Ok(ActivityRef::CreatedBy(id.clone())),
+        Some(id) => Err(FieldError::new(
+            field,
+            format!("expected the id of an action, found {id:?}"),
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn resolve_trigger(
+    field: &str,
+    at: &Option<String>,
+    when: &Option<ConditionEntry>,
+    after: &Option<String>,
+    repeat: Option<bool>,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Trigger> {
+    match (at, when) {
+        (Some(_), Some(_)) => Err(FieldError::new(
+            format!("{field}.when"),
+            "give either `at` or `when`, not both",
+        )),
+        (None, None) => Err(FieldError::new(
+            field,
+            "expected `at = \"<duration>\"` or a `when` condition",
+        )),
+        (Some(at), None) => {
+            if after.is_some() || repeat.is_some() {
+                return Err(FieldError::new(
+                    format!("{field}.after"),
+                    "`after` and `repeat` go with `when`, not `at`",
+                ));
+            }
+            Ok(Trigger::At {
+                at_ms: duration(&format!("{field}.at"), at)?,
+            })
+        }
+        (None, Some(c)) => {
+            let after_ms = match after {
+                None => 0,
+                Some(t) => duration(&format!("{field}.after"), t)?,
+            };
+            let condition = resolve_condition(&format!("{field}.when"), c, instances, action_ids)?;
+            Ok(Trigger::When {
+                condition,
+                after_ms,
+                repeat: repeat.unwrap_or(false),
+            })
+        }
+    }
+}
+
+fn resolve_condition(
+    field: &str,
+    c: &ConditionEntry,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Condition> {
+    let kinds = [
+        c.activity_status.is_some(),
+        c.batch_status.is_some(),
+        c.instance_status.is_some(),
+        c.action.is_some(),
+    ]
+    .iter()
+    .filter(|k| **k)
+    .count();
+    if kinds != 1 {
+        return Err(FieldError::new(
+            field,
+            format!(
+                "expected exactly one of activity_status, batch_status, instance_status, action; found {kinds}"
+            ),
+        ));
+    }
+    let activity = activity_ref(&format!("{field}.activity"), &c.activity, action_ids)?;
+    if let Some(s) = &c.activity_status {
+        let status = enum_value(
+            &format!("{field}.activity_status"),
+            s,
+            ActivityStatus::parse,
+            ActivityStatus::expected(),
+        )?;
+        return Ok(Condition::ActivityStatus { status, activity });
+    }
+    if let Some(s) = &c.batch_status {
+        let status = enum_value(
+            &format!("{field}.batch_status"),
+            s,
+            BatchStatus::parse,
+            BatchStatus::expected(),
+        )?;
+        let batch = match c.batch {
+            None => None,
+            Some(0) => {
+                return Err(FieldError::new(
+                    format!("{field}.batch"),
+                    "batches are numbered from 1, found 0",
+                ));
+            }
+            Some(n) => Some(n as u32),
+        };
+        return Ok(Condition::BatchStatus {
+            status,
+            batch,
+            activity,
+        });
+    }
+    if let Some(s) = &c.instance_status {
+        let status = enum_value(
+            &format!("{field}.instance_status"),
+            s,
+            InstanceStatus::parse,
+            InstanceStatus::expected(),
+        )?;
+        let text = c
+            .instance
+            .as_ref()
+            .ok_or_else(|| FieldError::new(field, "instance_status needs `instance`"))?;
+        let (_, instance) = instances.resolve(&format!("{field}.instance"), text)?;
+        return Ok(Condition::InstanceStatus {
+            status,
+            instance,
+            activity,
+        });
+    }
+    let action_id = c.action.clone().expect("counted above");
+    if !action_ids.contains(&action_id) {
+        return Err(FieldError::new(
+            format!("{field}.action"),
+            format!("expected the id of an action, found {action_id:?}"),
+        ));
+    }
+    Ok(Condition::ActionCalled { action_id })
+}
+
+/// Actions this version can run from a scenario.
+fn action_supported(action: Action) -> bool {
+    match action {
+        Action::StartInstanceRefresh
+        | Action::DescribeRefreshActivities
+        | Action::StopInstanceRefresh
+        | Action::ResumeInstanceRefresh
+        | Action::CancelInstanceRefresh
+        | Action::EnableAutoScalingGroup
+        | Action::DisableAutoScalingGroup
+        | Action::ModifyLaunchConfigurationAttributes => true,
+        Action::RollbackInstanceRefresh
+        | Action::RemoveInstances
+        | Action::DetachInstances
+        | Action::ScaleInInstances
+        | Action::ScaleOutInstances
+        | Action::CompleteLifecycleAction
+        | Action::ExecuteScalingPolicy
+        | Action::DescribeAutoScalingGroups
+        | Action::DescribeAutoScalingInstances => false,
+    }
+}
+
+fn resolve_action(
+    a: &ActionEntry,
+    field: &str,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Happening> {
+    let action = Action::parse(&a.action).ok_or_else(|| {
+        let known: Vec<&str> = Action::ALL
+            .iter()
+            .filter(|x| action_supported(**x))
+            .map(|x| x.as_str())
+            .collect();
+        FieldError::new(
+            format!("{field}.action"),
+            format!(
+                "expected one of {}, found {:?}",
+                known.join(" | "),
+                a.action
+            ),
+        )
+    })?;
+    if !action_supported(action) {
+        return Err(FieldError::new(
+            format!("{field}.action"),
+            format!("{action} is not modelled by this version of refreshsim"),
+        ));
+    }
+    let body = match &a.request {
+        None => serde_json::Value::Object(Default::default()),
+        Some(v @ serde_json::Value::Object(_)) => v.clone(),
+        Some(_) => {
+            return Err(FieldError::new(
+                format!("{field}.request"),
+                "expected a table holding the request body",
+            ));
+        }
+    };
+    let trigger = resolve_trigger(
+        field, &a.at, &a.when, &a.after, a.repeat, instances, action_ids,
+    )?;
+    let activity = activity_ref(&format!("{field}.activity"), &a.activity, action_ids)?;
+    Ok(Happening {
+        id: a.id.clone(),
+        origin: field.to_string(),
+        trigger,
+        what: What::Api {
+            action,
+            body,
+            fill: a.fill.unwrap_or(true),
+            activity,
+        },
+    })
+}
+
+fn resolve_lc_change(
+    c: &LaunchConfigChangeEntry,
+    field: &str,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Happening> {
+    let trigger = resolve_trigger(
+        field, &c.at, &c.when, &c.after, c.repeat, instances, action_ids,
+    )?;
+    let request = ModifyLaunchConfigurationRequest {
+        launch_configuration_id: String::new(),
+        image_id: c.image_id.clone(),
+        user_data: c.user_data.clone(),
+        enhanced_service: c.enhanced_service.clone(),
+        host_name_settings: c.host_name_settings.clone(),
+        login_settings: c.login_settings.clone(),
+        instance_types: c.instance_type.clone().map(|t| vec![t]),
+    };
+    if request == (ModifyLaunchConfigurationRequest::default()) {
+        return Err(FieldError::new(
+            field,
+            "expected at least one field to change",
+        ));
+    }
+    Ok(Happening {
+        id: None,
+        origin: field.to_string(),
+        trigger,
+        what: What::Change(WorldChange::LaunchConfig(request)),
+    })
+}
+
+fn resolve_fault_event(
+    e: &FaultEventEntry,
+    field: &str,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Happening> {
+    let trigger = resolve_trigger(
+        field, &e.at, &e.when, &e.after, e.repeat, instances, action_ids,
+    )?;
+    let instance = || -> R<u32> {
+        let text = e.instance.as_ref().ok_or_else(|| {
+            FieldError::new(
+                format!("{field}.instance"),
+                format!("fault kind {:?} needs `instance`", e.kind),
+            )
+        })?;
+        Ok(instances.resolve(&format!("{field}.instance"), text)?.0)
+    };
+    let change = match e.kind.as_str() {
+        "destroy" => WorldChange::InstanceLeaves {
+            instance: instance()?,
+            how: Departure::Destroyed,
+        },
+        "detach" | "remove" => WorldChange::InstanceLeaves {
+            instance: instance()?,
+            how: Departure::Detached,
+        },
+        "stop" => WorldChange::InstanceStops {
+            instance: instance()?,
+        },
+        "start" => WorldChange::InstanceStarts {
+            instance: instance()?,
+        },
+        "enter_standby" => WorldChange::InstanceEntersStandby {
+            instance: instance()?,
+        },
+        "exit_standby" => WorldChange::InstanceExitsStandby {
+            instance: instance()?,
+        },
+        "group_status" => {
+            let text = e.status.as_ref().ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.status"),
+                    "fault kind \"group_status\" needs `status`",
+                )
+            })?;
+            WorldChange::GroupStatus(enum_value(
+                &format!("{field}.status"),
+                text,
+                GroupStatus::parse,
+                GroupStatus::expected(),
+            )?)
+        }
+        "role" => WorldChange::RoleAuthorized(e.authorized.ok_or_else(|| {
+            FieldError::new(
+                format!("{field}.authorized"),
+                "fault kind \"role\" needs `authorized`",
+            )
+        })?),
+        "image" => WorldChange::ImageAvailable {
+            image: e.image.clone().ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.image"),
+                    "fault kind \"image\" needs `image`",
+                )
+            })?,
+            available: e.available.unwrap_or(false),
+        },
+        "internal_error" => WorldChange::InternalError,
+        "scaling_activity" => {
+            let duration_ms = duration(
+                &format!("{field}.duration"),
+                e.duration.as_deref().ok_or_else(|| {
+                    FieldError::new(
+                        format!("{field}.duration"),
+                        "fault kind \"scaling_activity\" needs `duration`",
+                    )
+                })?,
+            )?;
+            let activity_type = match &e.activity_type {
+                None => ScalingActivityType::ScaleOut,
+                Some(t) => enum_value(
+                    &format!("{field}.activity_type"),
+                    t,
+                    ScalingActivityType::parse,
+                    ScalingActivityType::expected(),
+                )?,
+            };
+            WorldChange::ScalingActivity {
+                activity_type,
+                duration_ms,
+            }
+        }
+        other => {
+            return Err(FieldError::new(
+                format!("{field}.kind"),
+                format!(
+                    "expected one of destroy | detach | stop | start | enter_standby | exit_standby | group_status | role | image | internal_error | scaling_activity, found {other:?}"
+                ),
+            ));
+        }
+    };
+    Ok(Happening {
+        id: None,
+        origin: field.to_string(),
+        trigger,
+        what: What::Change(change),
+    })
+}
+
+fn resolve_expect(
+    e: &ExpectSection,
+    instances: &InstanceResolver<'_>,
+    action_ids: &BTreeSet<String>,
+) -> R<Expectations> {
+    if let Some(id) = &e.activity {
+        if !action_ids.contains(id) {
+            return Err(FieldError::new(
+                "expect.activity",
+                format!("expected the id of an action, found {id:?}"),
+            ));
+        }
+    }
+    let status = match &e.status {
+        None => None,
+        Some(s) => Some(enum_value(
+            "expect.status",
+            s,
+            ActivityStatus::parse,
+            ActivityStatus::expected(),
+        )?),
+    };
+    let max_duration_ms = match &e.max_duration {
+        None => None,
+        Some(t) => Some(duration("expect.max_duration", t)?),
+    };
+    let batch_statuses = match &e.batch_statuses {
+        None => None,
+        Some(list) => Some(
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    enum_value(
+                        &format!("expect.batch_statuses[{i}]"),
+                        s,
+                        BatchStatus::parse,
+                        BatchStatus::expected(),
+                    )
+                })
+                .collect::<R<Vec<_>>>()?,
+        ),
+    };
+    let mut instance_statuses = Vec::new();
+    for (id, s) in e.instance_statuses.iter().flatten() {
+        let field = format!("expect.instance_statuses.{id}");
+        let (_, instance_id) = instances.resolve(&field, id)?;
+        instance_statuses.push((
+            instance_id,
+            enum_value(&field, s, InstanceStatus::parse, InstanceStatus::expected())?,
+        ));
+    }
+    let mut calls = Vec::new();
+    for (i, c) in e.calls.iter().enumerate() {
+        if !action_ids.contains(&c.action) {
+            return Err(FieldError::new(
+                format!("expect.calls[{i}].action"),
+                format!("expected the id of an action, found {:?}", c.action),
+            ));
+        }
+        let code = if c.code == "OK" {
+            None
+        } else {
+            Some(ErrorCode::parse(&c.code).ok_or_else(|| {
+                FieldError::new(
+                    format!("expect.calls[{i}].code"),
+                    format!(
+                        "expected \"OK\" or a Tencent error code, found {:?}",
+                        c.code
+                    ),
+                )
+            })?)
+        };
+        calls.push((c.action.clone(), code));
+    }
+    Ok(Expectations {
+        activity: e.activity.clone(),
+        status,
+        max_duration_ms,
+        min_in_service: e.min_in_service.map(|n| n as u32),
+        batch_statuses,
+        instance_statuses,
+        group_enabled: e.group_enabled,
+        activities: e.activities.map(|n| n as u32),
+        calls,
+    })
+}

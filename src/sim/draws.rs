@@ -1,0 +1,138 @@
+//! `DrawSource`: the engine's implementation of the model's `Draws`, from seeded streams, the
+//! scenario's timing distributions and its fault model.
+
+use super::rng::{Purpose, Streams, bernoulli_ppm};
+use super::sample::sample;
+use crate::hash::{combine, stable_hash};
+use crate::model::{AttemptDraws, DelayKind, Draws, IdKind};
+use crate::scenario::{FailStep, Faults, Timing};
+use crate::timeline::{Msg, Names, Sym};
+use std::collections::BTreeMap;
+
+/// A scripted failure, keyed for lookup by (instance key, step).
+#[derive(Debug, Clone)]
+struct Scripted {
+    attempt: Option<u32>,
+    message: Option<String>,
+    msg: Msg,
+}
+
+#[derive(Debug, Clone)]
+pub struct DrawSource {
+    streams: Streams,
+    timing: Timing,
+    reinstall_failure_ppm: u32,
+    target_health_never_ppm: u32,
+    scripted: BTreeMap<(u64, FailStep), Vec<Scripted>>,
+}
+
+impl DrawSource {
+    pub fn new(seed: u64, timing: &Timing, faults: &Faults) -> DrawSource {
+        let mut scripted: BTreeMap<(u64, FailStep), Vec<Scripted>> = BTreeMap::new();
+        for s in &faults.scripted {
+            scripted
+                .entry((stable_hash(s.instance_id.as_bytes()), s.step))
+                .or_default()
+                .push(Scripted {
+                    attempt: s.attempt,
+                    message: s.message.clone(),
+                    msg: Msg::ReinstallFailed,
+                });
+        }
+        DrawSource {
+            streams: Streams::new(seed),
+            timing: timing.clone(),
+            reinstall_failure_ppm: faults.reinstall_failure_ppm,
+            target_health_never_ppm: faults.target_health_never_ppm,
+            scripted,
+        }
+    }
+
+    fn scripted(&self, key: u64, step: FailStep, attempt: u32) -> Option<Msg> {
+        self.scripted
+            .get(&(key, step))?
+            .iter()
+            .find(|s| s.attempt.is_none_or(|a| a == attempt))
+            .map(|s| s.msg)
+    }
+
+    /// A v4-UUID-shaped request id (OQ-35), deterministic in (seed, n).
+    pub fn request_id(&self, n: u64) -> String {
+        let mut s = self.streams.stream(n, Purpose::RequestId, 0);
+        let (hi, lo) = (s.next_u64(), s.next_u64());
+        let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+        let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+        format!(
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            hi >> 32,
+            (hi >> 16) & 0xffff,
+            hi & 0xffff,
+            lo >> 48,
+            lo & 0xffff_ffff_ffff
+        )
+    }
+}
+
+impl Draws for DrawSource {
+    /// Fixed word positions in the (instance, attempt) stream, so switching a fault or a timing
+    /// model on or off never shifts any other draw (D7, D8):
+    /// w0 reinstall failure, w1 health never passes, w2–w3 reinstall duration, w4–w5 health time.
+    fn attempt(&mut self, instance_key: u64, _instance: Sym, attempt: u32) -> AttemptDraws {
+        let mut s = self
+            .streams
+            .stream(instance_key, Purpose::Attempt, u64::from(attempt));
+        let w: [u64; 6] = std::array::from_fn(|_| s.next_u64());
+        let reinstall_failure = self
+            .scripted(instance_key, FailStep::Reinstall, attempt)
+            .or_else(|| {
+                bernoulli_ppm(w[0], self.reinstall_failure_ppm).then_some(Msg::ReinstallFailed)
+            });
+        let health_never = self
+            .scripted(instance_key, FailStep::TargetHealth, attempt)
+            .is_some()
+            || bernoulli_ppm(w[1], self.target_health_never_ppm);
+        AttemptDraws {
+            reinstall_ms: sample(&self.timing.reinstall, w[2], w[3]),
+            reinstall_failure,
+            health_pass_ms: (!health_never).then(|| sample(&self.timing.target_health, w[4], w[5])),
+        }
+    }
+
+    fn delay_ms(&mut self, kind: DelayKind, key: u64) -> u64 {
+        let (dist, tag) = match kind {
+            DelayKind::InitDelay => (&self.timing.init_delay, 1),
+            DelayKind::BatchGap => (&self.timing.batch_gap, 2),
+        };
+        let mut s = self.streams.stream(combine(&[tag, key]), Purpose::Delay, 0);
+        let (w1, w2) = (s.next_u64(), s.next_u64());
+        sample(dist, w1, w2)
+    }
+
+    fn id_candidate(&mut self, kind: IdKind, n: u64) -> String {
+        let mut s = self.streams.stream(kind as u64, Purpose::Id, n);
+        let mut word = s.next_u64();
+        let mut id = String::with_capacity(12);
+        id.push_str(kind.prefix());
+        for _ in 0..8 {
+            let digit = (word % 36) as u8;
+            word /= 36;
+            id.push(if digit < 10 {
+                (b'0' + digit) as char
+            } else {
+                (b'a' + digit - 10) as char
+            });
+        }
+        id
+    }
+
+    fn intern_messages(&mut self, names: &mut Names) {
+        for list in self.scripted.values_mut() {
+            for s in list {
+                s.msg = match &s.message {
+                    Some(text) => Msg::Custom(names.intern(text)),
+                    None => Msg::ReinstallFailed,
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,502 @@
+//! The engine: simulated time, the `(time, seq)` event queue, seeded draws, the scenario's
+//! actions and faults (timed or conditional), sinks, and run bounds.
+//!
+//! The engine is driven step by step (`submit`, `step`, `advance_until`), so `run` (scenario
+//! actions as the caller) and `serve` (HTTP requests as the caller) share it.
+
+pub mod draws;
+pub mod queue;
+pub mod rng;
+pub mod sample;
+
+use crate::api::{Action, ApiOutput, ApiResponse, ErrorCode};
+use crate::model::{Fx, Timer, World};
+use crate::scenario::{ActivityRef, Condition, Happening, Limits, Scenario, Trigger, What};
+use crate::time::SimTime;
+use crate::timeline::{Event, Record, Sink, Sym};
+use draws::DrawSource;
+use queue::EventQueue;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A run stopped by one of its bounds (D12), or a world that cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    #[error(
+        "the run processed {limit} events without ending (scenario.limits.max_events); at simulated time {at}"
+    )]
+    MaxEvents { limit: u64, at: SimTime },
+    #[error("the run reached simulated time {limit} without ending (scenario.limits.max_sim_time)")]
+    MaxSimTime { limit: SimTime },
+    #[error("{0}")]
+    World(String),
+}
+
+/// What one API call of the run was and what it returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallRecord {
+    pub time: SimTime,
+    /// The scenario action id, if it has one.
+    pub id: Option<String>,
+    pub action: Action,
+    pub request: Value,
+    pub response: Value,
+    pub code: Option<ErrorCode>,
+    /// The activity it created (Start, Rollback) or addressed.
+    pub activity: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum QueueItem {
+    Model(Timer),
+    /// A scenario happening; `activity` is the activity whose change triggered it, if any.
+    Happening {
+        index: u32,
+        activity: Option<Sym>,
+    },
+}
+
+/// A conditional happening, with its condition's names resolved to symbols.
+#[derive(Debug, Clone)]
+struct Watch {
+    index: u32,
+    condition: Condition,
+    instance: Option<Sym>,
+    after_ms: u64,
+    repeat: bool,
+    armed: bool,
+}
+
+pub struct Simulation {
+    world: World,
+    queue: EventQueue<QueueItem>,
+    draws: DrawSource,
+    happenings: Vec<Happening>,
+    watches: Vec<Watch>,
+    /// Action id → (activity it created or addressed, error code).
+    action_results: BTreeMap<String, (Option<Sym>, Option<ErrorCode>)>,
+    calls: Vec<CallRecord>,
+    now: SimTime,
+    record_seq: u64,
+    events_processed: u64,
+    requests: u64,
+    limits: Limits,
+    fx: Fx,
+}
+
+impl Simulation {
+    /// Builds the world (emitting its initial records to `sink`) and schedules the scenario's
+    /// timed happenings.
+    pub fn new<S: Sink>(
+        scenario: &Scenario,
+        seed: u64,
+        sink: &mut S,
+    ) -> Result<Simulation, RunError> {
+        let mut fx = Fx::new(SimTime::ZERO);
+        let mut world = World::new(&scenario.world, &mut fx).map_err(RunError::World)?;
+        let mut draws = DrawSource::new(seed, &scenario.timing, &scenario.faults);
+        crate::model::Draws::intern_messages(&mut draws, &mut world.names);
+        let lc = world.current_lc();
+        fx.emit(Event::LaunchConfig {
+            version: lc.version,
+            image: lc.image,
+            changed: "initial".into(),
+        });
+        fx.emit(Event::GroupEnabled {
+            from: world.group.enabled,
+            to: world.group.enabled,
+            cause: "initial state",
+        });
+        let mut sim = Simulation {
+            world,
+            queue: EventQueue::new(),
+            draws,
+            happenings: scenario.happenings.clone(),
+            watches: Vec::new(),
+            action_results: BTreeMap::new(),
+            calls: Vec::new(),
+            now: SimTime::ZERO,
+            record_seq: 0,
+            events_processed: 0,
+            requests: 0,
+            limits: scenario.limits,
+            fx,
+        };
+        for (index, h) in scenario.happenings.iter().enumerate() {
+            match &h.trigger {
+                Trigger::At { at_ms } => sim.queue.push(
+                    SimTime(*at_ms),
+                    QueueItem::Happening {
+                        index: index as u32,
+                        activity: None,
+                    },
+                ),
+                Trigger::When {
+                    condition,
+                    after_ms,
+                    repeat,
+                } => {
+                    let instance = match condition {
+                        Condition::InstanceStatus { instance, .. } => {
+                            sim.world.names.lookup(instance)
+                        }
+                        Condition::ActivityStatus { .. }
+                        | Condition::BatchStatus { .. }
+                        | Condition::ActionCalled { .. } => None,
+                    };
+                    sim.watches.push(Watch {
+                        index: index as u32,
+                        condition: condition.clone(),
+                        instance,
+                        after_ms: *after_ms,
+                        repeat: *repeat,
+                        armed: true,
+                    });
+                }
+            }
+        }
+        sim.flush(sink);
+        Ok(sim)
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    pub fn calls(&self) -> &[CallRecord] {
+        &self.calls
+    }
+
+    pub fn events_processed(&self) -> u64 {
+        self.events_processed
+    }
+
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.queue.peek_time()
+    }
+
+    /// Calls an API at the current simulated time.
+    pub fn submit<S: Sink>(&mut self, action: Action, body: &Value, sink: &mut S) -> ApiResponse {
+        self.submit_as(None, action, body, sink)
+    }
+
+    fn submit_as<S: Sink>(
+        &mut self,
+        id: Option<&str>,
+        action: Action,
+        body: &Value,
+        sink: &mut S,
+    ) -> ApiResponse {
+        let request_id = self.draws.request_id(self.requests);
+        self.requests += 1;
+        let rid = self.world.names.intern(&request_id);
+        self.fx.now = self.now;
+        let result = self
+            .world
+            .submit(rid, action, body, &mut self.draws, &mut self.fx);
+        let activity = self.fx.events.iter().rev().find_map(|e| match e {
+            Event::ApiResult { activity, .. } => *activity,
+            _ => None,
+        });
+        self.flush(sink);
+        let response = ApiResponse { request_id, result };
+        let code = response.error_code();
+        if let Some(id) = id {
+            self.action_results.insert(id.to_string(), (activity, code));
+        }
+        let created = match &response.result {
+            Ok(ApiOutput::RefreshActivityId(a)) => Some(a.clone()),
+            _ => activity.map(|s| self.world.names.get(s).to_string()),
+        };
+        self.calls.push(CallRecord {
+            time: self.now,
+            id: id.map(str::to_string),
+            action,
+            request: body.clone(),
+            response: response.to_json(),
+            code,
+            activity: created,
+        });
+        if let Some(id) = id {
+            self.on_action_called(id);
+        }
+        response
+    }
+
+    /// Processes the next event. `Ok(false)` when nothing is left to do.
+    pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<bool, RunError> {
+        let Some((time, item)) = self.queue.pop() else {
+            return Ok(false);
+        };
+        if time.as_ms() > self.limits.max_sim_time_ms {
+            return Err(RunError::MaxSimTime {
+                limit: SimTime(self.limits.max_sim_time_ms),
+            });
+        }
+        self.events_processed += 1;
+        if self.events_processed > self.limits.max_events {
+            return Err(RunError::MaxEvents {
+                limit: self.limits.max_events,
+                at: time,
+            });
+        }
+        self.now = time;
+        self.fx.now = time;
+        match item {
+            QueueItem::Model(timer) => {
+                self.world.on_timer(timer, &mut self.draws, &mut self.fx);
+                self.flush(sink);
+            }
+            QueueItem::Happening { index, activity } => self.execute(index, activity, sink),
+        }
+        Ok(true)
+    }
+
+    /// Runs until nothing is scheduled.
+    pub fn run_until_idle<S: Sink>(&mut self, sink: &mut S) -> Result<(), RunError> {
+        while self.step(sink)? {}
+        Ok(())
+    }
+
+    /// Processes every event due at or before `t`, then sets the clock to `t`.
+    pub fn advance_until<S: Sink>(&mut self, t: SimTime, sink: &mut S) -> Result<(), RunError> {
+        while self.queue.peek_time().is_some_and(|next| next <= t) {
+            self.step(sink)?;
+        }
+        if t > self.now {
+            if t.as_ms() > self.limits.max_sim_time_ms {
+                return Err(RunError::MaxSimTime {
+                    limit: SimTime(self.limits.max_sim_time_ms),
+                });
+            }
+            self.now = t;
+        }
+        Ok(())
+    }
+
+    fn execute<S: Sink>(&mut self, index: u32, trigger_activity: Option<Sym>, sink: &mut S) {
+        let happening = &self.happenings[index as usize];
+        match &happening.what {
+            What::Api {
+                action,
+                body,
+                fill,
+                activity,
+            } => {
+                let (action, id) = (*action, happening.id.clone());
+                let mut body = body.clone();
+                if *fill {
+                    if let Value::Object(map) = &mut body {
+                        self.fill_ids(action, map, &activity.clone(), trigger_activity);
+                    }
+                }
+                self.submit_as(id.as_deref(), action, &body, sink);
+            }
+            What::Change(change) => {
+                let change = change.clone();
+                self.world
+                    .apply_change(&change, &mut self.draws, &mut self.fx);
+                self.flush(sink);
+            }
+        }
+    }
+
+    /// Fills ids a scenario leaves out: the group, the launch configuration, and the activity
+    /// (the one named by `activity`, else the one whose change triggered the action, else the
+    /// latest created).
+    fn fill_ids(
+        &self,
+        action: Action,
+        body: &mut Map<String, Value>,
+        activity: &ActivityRef,
+        trigger: Option<Sym>,
+    ) {
+        let group = self.world.names.get(self.world.group.id);
+        let activity_field = match action {
+            Action::StopInstanceRefresh
+            | Action::ResumeInstanceRefresh
+            | Action::CancelInstanceRefresh => Some("RefreshActivityId"),
+            Action::RollbackInstanceRefresh => Some("OriginRefreshActivityId"),
+            Action::StartInstanceRefresh
+            | Action::DescribeRefreshActivities
+            | Action::EnableAutoScalingGroup
+            | Action::DisableAutoScalingGroup
+            | Action::RemoveInstances
+            | Action::DetachInstances
+            | Action::ScaleInInstances
+            | Action::ScaleOutInstances
+            | Action::ModifyLaunchConfigurationAttributes
+            | Action::CompleteLifecycleAction
+            | Action::ExecuteScalingPolicy
+            | Action::DescribeAutoScalingGroups
+            | Action::DescribeAutoScalingInstances => None,
+        };
+        let takes_group = match action {
+            Action::DescribeRefreshActivities
+            | Action::ModifyLaunchConfigurationAttributes
+            | Action::CompleteLifecycleAction
+            | Action::ExecuteScalingPolicy
+            | Action::DescribeAutoScalingGroups
+            | Action::DescribeAutoScalingInstances => false,
+            Action::StartInstanceRefresh
+            | Action::StopInstanceRefresh
+            | Action::ResumeInstanceRefresh
+            | Action::CancelInstanceRefresh
+            | Action::RollbackInstanceRefresh
+            | Action::EnableAutoScalingGroup
+            | Action::DisableAutoScalingGroup
+            | Action::RemoveInstances
+            | Action::DetachInstances
+            | Action::ScaleInInstances
+            | Action::ScaleOutInstances => true,
+        };
+        if takes_group && !body.contains_key("AutoScalingGroupId") {
+            body.insert(
+                "AutoScalingGroupId".into(),
+                Value::String(group.to_string()),
+            );
+        }
+        if action == Action::ModifyLaunchConfigurationAttributes
+            && !body.contains_key("LaunchConfigurationId")
+        {
+            let id = self.world.current_lc().spec.id.clone();
+            body.insert("LaunchConfigurationId".into(), Value::String(id));
+        }
+        if let Some(field) = activity_field {
+            if !body.contains_key(field) {
+                let chosen = match activity {
+                    ActivityRef::CreatedBy(id) => self.action_results.get(id).and_then(|(a, _)| *a),
+                    ActivityRef::Any => {
+                        trigger.or_else(|| self.world.activities.last().map(|a| a.id))
+                    }
+                };
+                if let Some(sym) = chosen {
+                    body.insert(
+                        field.into(),
+                        Value::String(self.world.names.get(sym).to_string()),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Stamps pending records with `(now, seq)`, checks conditions, hands them to the sink, and
+    /// queues pending timers.
+    fn flush<S: Sink>(&mut self, sink: &mut S) {
+        for (time, timer) in self.fx.timers.drain(..) {
+            self.queue.push(time, QueueItem::Model(timer));
+        }
+        if self.fx.events.is_empty() {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.fx.events);
+        for event in events.drain(..) {
+            self.record_seq += 1;
+            if !self.watches.is_empty() {
+                self.observe(&event);
+            }
+            sink.record(Record {
+                time: self.now,
+                seq: self.record_seq,
+                event,
+            });
+        }
+        self.fx.events = events; // keep the allocation
+    }
+
+    fn activity_matches(&self, wanted: &ActivityRef, actual: Sym) -> bool {
+        match wanted {
+            ActivityRef::Any => true,
+            ActivityRef::CreatedBy(id) => {
+                self.action_results.get(id).and_then(|(a, _)| *a) == Some(actual)
+            }
+        }
+    }
+
+    fn observe(&mut self, event: &Event) {
+        let mut fired = Vec::new();
+        for (w, watch) in self.watches.iter().enumerate() {
+            if !watch.armed {
+                continue;
+            }
+            let hit = match (&watch.condition, event) {
+                (
+                    Condition::ActivityStatus { status, activity },
+                    Event::ActivityStatus {
+                        activity: a, to, ..
+                    },
+                ) => (to == status && self.activity_matches(activity, *a)).then_some(*a),
+                (
+                    Condition::BatchStatus {
+                        status,
+                        batch,
+                        activity,
+                    },
+                    Event::BatchStatus {
+                        activity: a,
+                        batch: b,
+                        to,
+                        ..
+                    },
+                ) => (to == status
+                    && batch.is_none_or(|x| x == *b)
+                    && self.activity_matches(activity, *a))
+                .then_some(*a),
+                (
+                    Condition::InstanceStatus {
+                        status, activity, ..
+                    },
+                    Event::InstanceStatus {
+                        activity: a,
+                        instance,
+                        to,
+                        ..
+                    },
+                ) => (to == status
+                    && watch.instance == Some(*instance)
+                    && self.activity_matches(activity, *a))
+                .then_some(*a),
+                _ => None,
+            };
+            if let Some(activity) = hit {
+                fired.push((w, activity));
+            }
+        }
+        for (w, activity) in fired {
+            self.fire(w, Some(activity));
+        }
+    }
+
+    fn on_action_called(&mut self, id: &str) {
+        let fired: Vec<usize> = self
+            .watches
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.armed && matches!(&w.condition, Condition::ActionCalled { action_id } if action_id == id))
+            .map(|(i, _)| i)
+            .collect();
+        let activity = self.action_results.get(id).and_then(|(a, _)| *a);
+        for w in fired {
+            self.fire(w, activity);
+        }
+    }
+
+    fn fire(&mut self, w: usize, activity: Option<Sym>) {
+        let watch = &mut self.watches[w];
+        if !watch.repeat {
+            watch.armed = false;
+        }
+        let at = self.now.plus_ms(watch.after_ms);
+        self.queue.push(
+            at,
+            QueueItem::Happening {
+                index: watch.index,
+                activity,
+            },
+        );
+    }
+}

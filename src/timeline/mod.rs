@@ -1,0 +1,155 @@
+//! Timeline records, sinks that receive them, and the CSV/JSONL formats (DESIGN.md §7).
+//! Knows nothing of the engine: a timeline produced elsewhere is read into the same types.
+
+pub mod detail;
+pub mod metrics;
+pub mod names;
+pub mod record;
+
+pub use metrics::{Metrics, MetricsSink};
+pub use names::{Names, Sym};
+pub use record::{COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, StatusCause};
+
+use crate::time::Epoch;
+use sha2::{Digest, Sha256};
+use std::io::{self, Write};
+
+/// Receives every record of a run, in `(time, seq)` order.
+pub trait Sink {
+    fn record(&mut self, record: Record);
+}
+
+/// Keeps every record in memory, and the metrics.
+#[derive(Debug, Default)]
+pub struct FullSink {
+    pub records: Vec<Record>,
+    pub metrics: MetricsSink,
+}
+
+impl FullSink {
+    pub fn new(metrics: MetricsSink) -> FullSink {
+        FullSink {
+            records: Vec::new(),
+            metrics,
+        }
+    }
+}
+
+impl Sink for FullSink {
+    fn record(&mut self, record: Record) {
+        self.metrics.observe(&record);
+        self.records.push(record);
+    }
+}
+
+impl Sink for MetricsSink {
+    fn record(&mut self, record: Record) {
+        self.observe(&record);
+    }
+}
+
+/// Who produced a timeline: written as the first row (`kind=run`) of every timeline file and
+/// into every other output (D9).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunMeta {
+    pub version: String,
+    pub seed: u64,
+    pub scenario_name: String,
+    pub scenario_sha256: String,
+}
+
+impl RunMeta {
+    pub fn to_row(&self, epoch: Epoch) -> Row {
+        Row {
+            time_ms: 0,
+            time: epoch.render(crate::time::SimTime::ZERO),
+            seq: 0,
+            kind: "run".into(),
+            activity_id: String::new(),
+            batch: 0,
+            instance_id: String::new(),
+            from: String::new(),
+            to: String::new(),
+            detail: detail::DetailWriter::new()
+                .put("tool", "refreshsim")
+                .put("version", &self.version)
+                .put("seed", self.seed)
+                .put("scenario", &self.scenario_name)
+                .put("scenario_sha256", &self.scenario_sha256)
+                .finish(),
+        }
+    }
+}
+
+/// A finished run's records with the names they refer to.
+#[derive(Debug, Clone)]
+pub struct Timeline {
+    pub epoch: Epoch,
+    pub names: Names,
+    pub records: Vec<Record>,
+}
+
+impl Timeline {
+    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+        self.records
+            .iter()
+            .map(|r| r.to_row(&self.names, self.epoch))
+    }
+
+    pub fn write_csv<W: Write>(&self, meta: &RunMeta, out: W) -> io::Result<()> {
+        let mut writer = csv::Writer::from_writer(out);
+        writer
+            .serialize(meta.to_row(self.epoch))
+            .map_err(io::Error::other)?;
+        for row in self.rows() {
+            writer.serialize(row).map_err(io::Error::other)?;
+        }
+        writer.flush()
+    }
+
+    pub fn write_jsonl<W: Write>(&self, meta: &RunMeta, mut out: W) -> io::Result<()> {
+        serde_json::to_writer(&mut out, &meta.to_row(self.epoch))?;
+        out.write_all(b"\n")?;
+        for row in self.rows() {
+            serde_json::to_writer(&mut out, &row)?;
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// SHA-256 of the CSV rows without the `run` row, so the golden hash of a scenario does not
+    /// change with the tool version or the file it was read from (D10).
+    pub fn content_hash(&self) -> String {
+        let mut hasher = Sha256::new();
+        {
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(HashWriter(&mut hasher));
+            for row in self.rows() {
+                writer.serialize(row).expect("hashing never fails");
+            }
+            writer.flush().expect("hashing never fails");
+        }
+        hex(&hasher.finalize())
+    }
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}

@@ -1,0 +1,671 @@
+//! Timeline records: one per state change or API call/result (DESIGN.md §7).
+//!
+//! A `Record` is compact (interned names, enums); `Row` is its rendering into the ten timeline
+//! columns, shared by the CSV and JSONL writers and by readers of timelines produced elsewhere.
+
+use super::detail::DetailWriter;
+use super::names::{Names, Sym};
+use crate::api::{
+    Action, ActivityStatus, ActivityType, BatchStatus, CreationType, EnabledStatus, ErrorCode,
+    GroupStatus, InstanceStatus, LifeCycleState, LifecycleActionResult, LifecycleTransition,
+    RefreshMode, RefreshSettings, ScalingActivityStatus, ScalingActivityType,
+};
+use crate::time::{Epoch, SimTime};
+use serde::{Deserialize, Serialize};
+
+/// One timeline record. `seq` is strictly increasing across a run; `time` never decreases.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub time: SimTime,
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// Internal activity sub-phase (OQ-8): not visible through the API, visible in the timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    Init,
+    SurgeOut,
+    Batches,
+    SurgeIn,
+    Done,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Init => "INIT",
+            Phase::SurgeOut => "SURGE_OUT",
+            Phase::Batches => "BATCHES",
+            Phase::SurgeIn => "SURGE_IN",
+            Phase::Done => "DONE",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Phase> {
+        [
+            Phase::Init,
+            Phase::SurgeOut,
+            Phase::Batches,
+            Phase::SurgeIn,
+            Phase::Done,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == text)
+    }
+}
+
+/// Why an activity's status changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusCause {
+    /// OQ-9: the init delay elapsed (or, for a rollback, the origin's in-flight instances ended).
+    Started,
+    StopRequested,
+    ResumeRequested,
+    CancelRequested,
+    /// OQ-13 step 1, FailProcess = AUTO_PAUSE.
+    BatchFailed,
+    /// OQ-13 step 1, FailProcess = AUTO_CANCEL.
+    AutoCancel,
+    /// OQ-26: FailProcess = AUTO_ROLLBACK made this origin FAILED.
+    AutoRollback,
+    /// OQ-13 step 3: the BatchPause policy.
+    PausePolicy,
+    /// OQ-13 step 4.
+    Completed,
+    /// OQ-26: a rollback of this paused activity was created.
+    RolledBack,
+    /// OQ-7: the MaxSurge scale-out failed.
+    SurgeOutFailed,
+    /// OQ-7: the final MaxSurge scale-in failed.
+    SurgeInFailed,
+    /// OQ-23/OQ-34: an injected unrecoverable error.
+    InternalError,
+}
+
+impl StatusCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCause::Started => "started",
+            StatusCause::StopRequested => "StopInstanceRefresh",
+            StatusCause::ResumeRequested => "ResumeInstanceRefresh",
+            StatusCause::CancelRequested => "CancelInstanceRefresh",
+            StatusCause::BatchFailed => "batch failed (FailProcess=AUTO_PAUSE)",
+            StatusCause::AutoCancel => "batch failed (FailProcess=AUTO_CANCEL)",
+            StatusCause::AutoRollback => "batch failed (FailProcess=AUTO_ROLLBACK)",
+            StatusCause::PausePolicy => "BatchPause policy",
+            StatusCause::Completed => "all batches done",
+            StatusCause::RolledBack => "RollbackInstanceRefresh",
+            StatusCause::SurgeOutFailed => "MaxSurge scale-out failed",
+            StatusCause::SurgeInFailed => "MaxSurge scale-in failed",
+            StatusCause::InternalError => "internal error",
+        }
+    }
+}
+
+/// Why an instance's lifecycle state changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LifeCycleCause {
+    /// OQ-10 step 1: the instance leaves service for its refresh.
+    RefreshStart,
+    /// OQ-10 step 6: refreshed, back in service.
+    RefreshDone,
+    /// Lifecycle hook pending (§6.8).
+    Hook,
+    /// Hook completed, the step continues.
+    HookDone,
+    /// A new instance (surge or replacement) finished creating.
+    Created,
+    /// A fault from the scenario (CVM console stop, EnterStandby ...).
+    External,
+    /// An API call of the scenario or a client.
+    Api,
+}
+
+impl LifeCycleCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LifeCycleCause::RefreshStart => "refresh start",
+            LifeCycleCause::RefreshDone => "refresh done",
+            LifeCycleCause::Hook => "lifecycle hook",
+            LifeCycleCause::HookDone => "lifecycle hook done",
+            LifeCycleCause::Created => "created",
+            LifeCycleCause::External => "external",
+            LifeCycleCause::Api => "api",
+        }
+    }
+}
+
+/// How an instance left the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
+    /// Destroyed (terminated): REMOVE_INSTANCES, scale-in, CVM console termination.
+    Destroyed,
+    /// Removed from the group but still running (DETACH_INSTANCES).
+    Detached,
+}
+
+impl Departure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Departure::Destroyed => "DESTROYED",
+            Departure::Detached => "DETACHED",
+        }
+    }
+}
+
+/// `InstanceStatusMessage` of a refresh instance (§2.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Msg {
+    Empty,
+    /// The documented example value.
+    Success,
+    NotFound,
+    /// OQ-3: still in the group but no longer refreshable when its batch started.
+    NotRunning,
+    Cancelled,
+    ReinstallFailed,
+    ImageNotFound,
+    HealthTimeout {
+        timeout_s: u32,
+    },
+    InstanceStopped,
+    HookAbandoned,
+    CreateFailed,
+    RemoveFailed,
+    /// A scripted failure with the scenario's own message.
+    Custom(Sym),
+}
+
+impl Msg {
+    pub fn render(self, names: &Names) -> String {
+        match self {
+            Msg::Empty => String::new(),
+            Msg::Success => "success".into(),
+            Msg::NotFound => "instance not found (removed from the group or destroyed)".into(),
+            Msg::NotRunning => "instance not in running status, skipped".into(),
+            Msg::Cancelled => "cancelled".into(),
+            Msg::ReinstallFailed => "reset instance failed".into(),
+            Msg::ImageNotFound => "image not found".into(),
+            Msg::HealthTimeout { timeout_s } => {
+                format!("target health check did not pass within {timeout_s}s")
+            }
+            Msg::InstanceStopped => "instance stopped during refresh".into(),
+            Msg::HookAbandoned => "lifecycle hook result ABANDON".into(),
+            Msg::CreateFailed => "create new instance failed".into(),
+            Msg::RemoveFailed => "remove old instance failed".into(),
+            Msg::Custom(sym) => names.get(sym).to_string(),
+        }
+    }
+}
+
+/// What happened. Each variant renders to one timeline row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Run start: an instance that is in the group, or one created later (surge, replacement).
+    InstanceJoined {
+        instance: Sym,
+        state: LifeCycleState,
+        image: Sym,
+        surge: bool,
+        creation: CreationType,
+        protected: bool,
+    },
+    InstanceLeft {
+        instance: Sym,
+        from: LifeCycleState,
+        how: Departure,
+        cause: &'static str,
+    },
+    LifeCycle {
+        instance: Sym,
+        from: LifeCycleState,
+        to: LifeCycleState,
+        cause: LifeCycleCause,
+    },
+    /// OQ-10 step 3 / OQ-16: the refreshable fields written onto the instance.
+    Reinstalled {
+        activity: Sym,
+        batch: u32,
+        instance: Sym,
+        image: Sym,
+        lc_version: u32,
+    },
+    GroupEnabled {
+        from: EnabledStatus,
+        to: EnabledStatus,
+        cause: &'static str,
+    },
+    GroupStatus {
+        from: GroupStatus,
+        to: GroupStatus,
+    },
+    RoleAuthorized {
+        authorized: bool,
+    },
+    ScalingActivity {
+        id: Sym,
+        activity: Option<Sym>,
+        activity_type: ScalingActivityType,
+        from: Option<ScalingActivityStatus>,
+        to: ScalingActivityStatus,
+        instances: u32,
+    },
+    ActivityCreated {
+        activity: Sym,
+        group: Sym,
+        activity_type: ActivityType,
+        mode: RefreshMode,
+        settings: RefreshSettings,
+        origin: Option<Sym>,
+        instances: u32,
+    },
+    ActivityStatus {
+        activity: Sym,
+        from: ActivityStatus,
+        to: ActivityStatus,
+        cause: StatusCause,
+    },
+    Phase {
+        activity: Sym,
+        from: Phase,
+        to: Phase,
+    },
+    /// `batch` is 1-based (`RefreshBatchNum`). `from = None` when the batch is planned.
+    BatchStatus {
+        activity: Sym,
+        batch: u32,
+        from: Option<BatchStatus>,
+        to: BatchStatus,
+        size: u32,
+    },
+    InstanceStatus {
+        activity: Sym,
+        batch: u32,
+        instance: Sym,
+        from: Option<InstanceStatus>,
+        to: InstanceStatus,
+        msg: Msg,
+        scaling_activity: Option<Sym>,
+    },
+    /// OQ-22: a FAILED instance skipped by `ResumeMode=CONTINUE`.
+    InstanceSkipped {
+        activity: Sym,
+        batch: u32,
+        instance: Sym,
+    },
+    ApiCall {
+        request_id: Sym,
+        action: Action,
+        body: Box<str>,
+    },
+    ApiResult {
+        request_id: Sym,
+        action: Action,
+        error: Option<(ErrorCode, Box<str>)>,
+        /// The activity the call created or acted on, when there is one.
+        activity: Option<Sym>,
+    },
+    LaunchConfig {
+        version: u32,
+        image: Sym,
+        changed: Box<str>,
+    },
+    ImageAvailability {
+        image: Sym,
+        available: bool,
+    },
+    /// A lifecycle hook action began for an instance (§6.8, OQ-14).
+    HookStarted {
+        instance: Sym,
+        hook: Sym,
+        transition: LifecycleTransition,
+    },
+    HookCompleted {
+        instance: Sym,
+        hook: Sym,
+        transition: LifecycleTransition,
+        result: LifecycleActionResult,
+        reason: crate::api::HookResultReason,
+    },
+    /// A scaling trigger that a disabled group does not act on (§6.1, OQ-17).
+    ScalingIgnored {
+        source: Sym,
+        what: &'static str,
+    },
+}
+
+impl Event {
+    /// The `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::InstanceJoined { .. } => "instance_joined",
+            Event::InstanceLeft { .. } => "instance_left",
+            Event::LifeCycle { .. } => "lifecycle",
+            Event::Reinstalled { .. } => "reinstall",
+            Event::GroupEnabled { .. } => "group_enabled",
+            Event::GroupStatus { .. } => "group_status",
+            Event::RoleAuthorized { .. } => "role",
+            Event::ScalingActivity { .. } => "scaling_activity",
+            Event::ActivityCreated { .. } => "activity_created",
+            Event::ActivityStatus { .. } => "activity",
+            Event::Phase { .. } => "phase",
+            Event::BatchStatus { .. } => "batch",
+            Event::InstanceStatus { .. } => "instance",
+            Event::InstanceSkipped { .. } => "instance_skipped",
+            Event::ApiCall { .. } => "api_call",
+            Event::ApiResult { .. } => "api_result",
+            Event::LaunchConfig { .. } => "launch_config",
+            Event::ImageAvailability { .. } => "image",
+            Event::HookStarted { .. } => "hook_started",
+            Event::HookCompleted { .. } => "hook_completed",
+            Event::ScalingIgnored { .. } => "scaling_ignored",
+        }
+    }
+}
+
+/// A record rendered into the ten timeline columns (DESIGN.md §7). Empty strings stand for
+/// "not applicable"; `batch` is 0 when no batch applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    pub time_ms: u64,
+    pub time: String,
+    pub seq: u64,
+    pub kind: String,
+    pub activity_id: String,
+    pub batch: u32,
+    pub instance_id: String,
+    pub from: String,
+    pub to: String,
+    pub detail: String,
+}
+
+impl Record {
+    pub fn to_row(&self, names: &Names, epoch: Epoch) -> Row {
+        let mut row = Row {
+            time_ms: self.time.as_ms(),
+            time: epoch.render(self.time),
+            seq: self.seq,
+            kind: self.event.kind().to_string(),
+            activity_id: String::new(),
+            batch: 0,
+            instance_id: String::new(),
+            from: String::new(),
+            to: String::new(),
+            detail: String::new(),
+        };
+        let name = |sym: Sym| names.get(sym).to_string();
+        let opt_name = |sym: Option<Sym>| sym.map(|s| names.get(s).to_string()).unwrap_or_default();
+        match &self.event {
+            Event::InstanceJoined {
+                instance,
+                state,
+                image,
+                surge,
+                creation,
+                protected,
+            } => {
+                row.instance_id = name(*instance);
+                row.to = state.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("image", names.get(*image))
+                    .put("surge", surge)
+                    .put("creation", creation)
+                    .put("protected", protected)
+                    .finish();
+            }
+            Event::InstanceLeft {
+                instance,
+                from,
+                how,
+                cause,
+            } => {
+                row.instance_id = name(*instance);
+                row.from = from.as_str().into();
+                row.to = how.as_str().into();
+                row.detail = DetailWriter::new().put("cause", cause).finish();
+            }
+            Event::LifeCycle {
+                instance,
+                from,
+                to,
+                cause,
+            } => {
+                row.instance_id = name(*instance);
+                row.from = from.as_str().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new().put("cause", cause.as_str()).finish();
+            }
+            Event::Reinstalled {
+                activity,
+                batch,
+                instance,
+                image,
+                lc_version,
+            } => {
+                row.activity_id = name(*activity);
+                row.batch = *batch;
+                row.instance_id = name(*instance);
+                row.detail = DetailWriter::new()
+                    .put("image", names.get(*image))
+                    .put("lc_version", lc_version)
+                    .finish();
+            }
+            Event::GroupEnabled { from, to, cause } => {
+                row.from = from.as_str().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new().put("cause", cause).finish();
+            }
+            Event::GroupStatus { from, to } => {
+                row.from = from.as_str().into();
+                row.to = to.as_str().into();
+            }
+            Event::RoleAuthorized { authorized } => {
+                row.to = if *authorized {
+                    "AUTHORIZED"
+                } else {
+                    "UNAUTHORIZED"
+                }
+                .into();
+            }
+            Event::ScalingActivity {
+                id,
+                activity,
+                activity_type,
+                from,
+                to,
+                instances,
+            } => {
+                row.activity_id = opt_name(*activity);
+                row.from = from.map(|s| s.as_str()).unwrap_or_default().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("id", names.get(*id))
+                    .put("type", activity_type)
+                    .put("instances", instances)
+                    .finish();
+            }
+            Event::ActivityCreated {
+                activity,
+                group,
+                activity_type,
+                mode,
+                settings,
+                origin,
+                instances,
+            } => {
+                row.activity_id = name(*activity);
+                row.to = ActivityStatus::Init.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("group", names.get(*group))
+                    .put("type", activity_type)
+                    .put("mode", mode)
+                    .put("BatchNumber", settings.batch_number)
+                    .put("BatchPause", settings.batch_pause)
+                    .put("MaxSurge", settings.max_surge)
+                    .put("FailProcess", settings.fail_process)
+                    .put(
+                        "CheckInstanceTargetHealth",
+                        settings.check_instance_target_health,
+                    )
+                    .put(
+                        "CheckInstanceTargetHealthTimeout",
+                        settings.check_instance_target_health_timeout_s,
+                    )
+                    .put("origin", opt_name(*origin))
+                    .put("instances", instances)
+                    .finish();
+            }
+            Event::ActivityStatus {
+                activity,
+                from,
+                to,
+                cause,
+            } => {
+                row.activity_id = name(*activity);
+                row.from = from.as_str().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new().put("cause", cause.as_str()).finish();
+            }
+            Event::Phase { activity, from, to } => {
+                row.activity_id = name(*activity);
+                row.from = from.as_str().into();
+                row.to = to.as_str().into();
+            }
+            Event::BatchStatus {
+                activity,
+                batch,
+                from,
+                to,
+                size,
+            } => {
+                row.activity_id = name(*activity);
+                row.batch = *batch;
+                row.from = from.map(|s| s.as_str()).unwrap_or_default().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new().put("size", size).finish();
+            }
+            Event::InstanceStatus {
+                activity,
+                batch,
+                instance,
+                from,
+                to,
+                msg,
+                scaling_activity,
+            } => {
+                row.activity_id = name(*activity);
+                row.batch = *batch;
+                row.instance_id = name(*instance);
+                row.from = from.map(|s| s.as_str()).unwrap_or_default().into();
+                row.to = to.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("message", msg.render(names))
+                    .put("last_activity", opt_name(*scaling_activity))
+                    .finish();
+            }
+            Event::InstanceSkipped {
+                activity,
+                batch,
+                instance,
+            } => {
+                row.activity_id = name(*activity);
+                row.batch = *batch;
+                row.instance_id = name(*instance);
+                row.from = InstanceStatus::Failed.as_str().into();
+                row.to = InstanceStatus::Failed.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("cause", "ResumeMode=CONTINUE")
+                    .finish();
+            }
+            Event::ApiCall {
+                request_id,
+                action,
+                body,
+            } => {
+                row.to = action.as_str().into();
+                row.detail = format!("request_id={} body={body}", names.get(*request_id));
+            }
+            Event::ApiResult {
+                request_id,
+                action,
+                error,
+                activity,
+            } => {
+                row.activity_id = opt_name(*activity);
+                row.from = action.as_str().into();
+                let mut detail = DetailWriter::new().put("request_id", names.get(*request_id));
+                match error {
+                    None => row.to = "OK".into(),
+                    Some((code, message)) => {
+                        row.to = code.as_str().into();
+                        detail = detail.put("message", message);
+                    }
+                }
+                row.detail = detail.finish();
+            }
+            Event::LaunchConfig {
+                version,
+                image,
+                changed,
+            } => {
+                row.to = format!("v{version}");
+                row.detail = DetailWriter::new()
+                    .put("image", names.get(*image))
+                    .put("changed", changed)
+                    .finish();
+            }
+            Event::ImageAvailability { image, available } => {
+                row.to = if *available { "AVAILABLE" } else { "MISSING" }.into();
+                row.detail = DetailWriter::new().put("image", names.get(*image)).finish();
+            }
+            Event::HookStarted {
+                instance,
+                hook,
+                transition,
+            } => {
+                row.instance_id = name(*instance);
+                row.to = transition.as_str().into();
+                row.detail = DetailWriter::new().put("hook", names.get(*hook)).finish();
+            }
+            Event::HookCompleted {
+                instance,
+                hook,
+                transition,
+                result,
+                reason,
+            } => {
+                row.instance_id = name(*instance);
+                row.from = transition.as_str().into();
+                row.to = result.as_str().into();
+                row.detail = DetailWriter::new()
+                    .put("hook", names.get(*hook))
+                    .put("reason", reason)
+                    .finish();
+            }
+            Event::ScalingIgnored { source, what } => {
+                row.to = "IGNORED".into();
+                row.detail = DetailWriter::new()
+                    .put("source", names.get(*source))
+                    .put("what", what)
+                    .put("reason", "group disabled during instance refresh")
+                    .finish();
+            }
+        }
+        row
+    }
+}
+
+/// The CSV header, in column order.
+pub const COLUMNS: [&str; 10] = [
+    "time_ms",
+    "time",
+    "seq",
+    "kind",
+    "activity_id",
+    "batch",
+    "instance_id",
+    "from",
+    "to",
+    "detail",
+];
