@@ -2,8 +2,13 @@
 //! instance refresh. See ARCHITECTURE.md for the map.
 
 pub mod api;
+pub mod cli;
+pub mod expect;
 pub mod hash;
 pub mod model;
+pub mod output;
+pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod sim;
 pub mod time;

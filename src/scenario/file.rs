@@ -222,6 +222,18 @@ pub struct TimingSection {
     pub init_delay: Option<DurationSpec>,
     #[serde(default)]
     pub batch_gap: Option<DurationSpec>,
+    /// Per-instance overrides, keyed by instance id (or `#n`), e.g. to replay observed timings.
+    #[serde(default)]
+    pub instances: BTreeMap<String, InstanceTimingEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceTimingEntry {
+    #[serde(default)]
+    pub reinstall: Option<DurationSpec>,
+    #[serde(default)]
+    pub target_health: Option<DurationSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]

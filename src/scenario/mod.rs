@@ -53,6 +53,14 @@ pub struct Timing {
     pub target_health: Dist,
     pub init_delay: Dist,
     pub batch_gap: Dist,
+    /// Per-instance overrides by instance id.
+    pub instances: Vec<(String, InstanceTiming)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InstanceTiming {
+    pub reinstall: Option<Dist>,
+    pub target_health: Option<Dist>,
 }
 
 impl Default for Timing {
@@ -62,6 +70,7 @@ impl Default for Timing {
             target_health: Dist::Constant(0),
             init_delay: Dist::Constant(0),
             batch_gap: Dist::Constant(0),
+            instances: Vec::new(),
         }
     }
 }

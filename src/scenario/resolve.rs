@@ -95,7 +95,7 @@ pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Sce
         ids: &instance_ids,
         specs: &world.instances,
     };
-    let timing = resolve_timing(&raw.timing)?;
+    let timing = resolve_timing(&raw.timing, &instances)?;
     let faults = resolve_faults(&raw.faults, &instances)?;
     let action_ids = collect_action_ids(&raw.actions)?;
     let mut happenings = Vec::new();
@@ -494,7 +494,7 @@ fn resolve_dist(field: &str, spec: &DurationSpec) -> R<Dist> {
     }
 }
 
-fn resolve_timing(t: &TimingSection) -> R<Timing> {
+fn resolve_timing(t: &TimingSection, instances: &InstanceResolver<'_>) -> R<Timing> {
     let mut timing = Timing::default();
     if let Some(d) = &t.reinstall {
         timing.reinstall = resolve_dist("timing.reinstall", d)?;
@@ -507,6 +507,25 @@ fn resolve_timing(t: &TimingSection) -> R<Timing> {
     }
     if let Some(d) = &t.batch_gap {
         timing.batch_gap = resolve_dist("timing.batch_gap", d)?;
+    }
+    for (key, entry) in &t.instances {
+        let field = format!("timing.instances.{key}");
+        let (_, id) = instances.resolve(&field, key)?;
+        let reinstall = match &entry.reinstall {
+            Some(d) => Some(resolve_dist(&format!("{field}.reinstall"), d)?),
+            None => None,
+        };
+        let target_health = match &entry.target_health {
+            Some(d) => Some(resolve_dist(&format!("{field}.target_health"), d)?),
+            None => None,
+        };
+        timing.instances.push((
+            id,
+            InstanceTiming {
+                reinstall,
+                target_health,
+            },
+        ));
     }
     Ok(timing)
 }

@@ -5,7 +5,7 @@ use super::rng::{Purpose, Streams, bernoulli_ppm};
 use super::sample::sample;
 use crate::hash::{combine, stable_hash};
 use crate::model::{AttemptDraws, DelayKind, Draws, IdKind};
-use crate::scenario::{FailStep, Faults, Timing};
+use crate::scenario::{FailStep, Faults, InstanceTiming, Timing};
 use crate::timeline::{Msg, Names, Sym};
 use std::collections::BTreeMap;
 
@@ -24,6 +24,8 @@ pub struct DrawSource {
     reinstall_failure_ppm: u32,
     target_health_never_ppm: u32,
     scripted: BTreeMap<(u64, FailStep), Vec<Scripted>>,
+    /// Per-instance timing overrides by instance key.
+    overrides: BTreeMap<u64, InstanceTiming>,
 }
 
 impl DrawSource {
@@ -45,6 +47,11 @@ impl DrawSource {
             reinstall_failure_ppm: faults.reinstall_failure_ppm,
             target_health_never_ppm: faults.target_health_never_ppm,
             scripted,
+            overrides: timing
+                .instances
+                .iter()
+                .map(|(id, t)| (stable_hash(id.as_bytes()), t.clone()))
+                .collect(),
         }
     }
 
@@ -91,10 +98,17 @@ impl Draws for DrawSource {
             .scripted(instance_key, FailStep::TargetHealth, attempt)
             .is_some()
             || bernoulli_ppm(w[1], self.target_health_never_ppm);
+        let own = self.overrides.get(&instance_key);
+        let reinstall = own
+            .and_then(|o| o.reinstall.as_ref())
+            .unwrap_or(&self.timing.reinstall);
+        let health = own
+            .and_then(|o| o.target_health.as_ref())
+            .unwrap_or(&self.timing.target_health);
         AttemptDraws {
-            reinstall_ms: sample(&self.timing.reinstall, w[2], w[3]),
+            reinstall_ms: sample(reinstall, w[2], w[3]),
             reinstall_failure,
-            health_pass_ms: (!health_never).then(|| sample(&self.timing.target_health, w[4], w[5])),
+            health_pass_ms: (!health_never).then(|| sample(health, w[4], w[5])),
         }
     }
 
@@ -134,5 +148,20 @@ impl Draws for DrawSource {
                 };
             }
         }
+    }
+}
+
+impl DrawSource {
+    /// The request id of the end-of-run describe snapshot (not an API call of the run).
+    pub fn final_request_id(seed: u64) -> String {
+        let source = DrawSource {
+            streams: Streams::new(seed),
+            timing: Timing::default(),
+            reinstall_failure_ppm: 0,
+            target_health_never_ppm: 0,
+            scripted: BTreeMap::new(),
+            overrides: BTreeMap::new(),
+        };
+        source.request_id(u64::MAX)
     }
 }

@@ -1,0 +1,84 @@
+//! Writing run outputs atomically: every file is rendered in memory, written to a temporary name
+//! in the output directory, and renamed into place only when all of them are written, so an
+//! interrupted or failed run never leaves a half-written file (DESIGN.md §7).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Files to write: (file name, contents).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// Writes `files` into `dir` (created if missing) atomically per file, all or nothing as far as
+/// the file system allows: on any error, temporary files are removed and no final name is
+/// touched.
+pub fn write_atomically(dir: &Path, files: &Files) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let pid = std::process::id();
+    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = (|| -> io::Result<()> {
+        for (name, bytes) in files {
+            let final_path = dir.join(name);
+            let temp_path = dir.join(format!(".{name}.{pid}.tmp"));
+            temps.push((temp_path.clone(), final_path));
+            let mut f = std::fs::File::create(&temp_path)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for (temp, _) in &temps {
+            let _ = std::fs::remove_file(temp);
+        }
+        return Err(e);
+    }
+    let mut written = Vec::new();
+    for (temp, final_path) in temps {
+        std::fs::rename(&temp, &final_path)?;
+        written.push(final_path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_all_files_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![
+            ("a.txt".to_string(), b"A".to_vec()),
+            ("b.txt".to_string(), b"B".to_vec()),
+        ];
+        let written = write_atomically(dir.path(), &files).unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(std::fs::read(dir.path().join("b.txt")).unwrap(), b"B");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".tmp")
+            })
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        // A name that cannot be created (a directory component that does not exist).
+        let files = vec![
+            ("ok.txt".to_string(), b"x".to_vec()),
+            ("missing/dir.txt".to_string(), b"y".to_vec()),
+        ];
+        assert!(write_atomically(dir.path(), &files).is_err());
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "no file may remain"
+        );
+    }
+}

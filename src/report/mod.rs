@@ -1,0 +1,4 @@
+//! Human and machine summaries of a run, and charts.
+
+pub mod summary;
+pub mod svg;
