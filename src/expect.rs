@@ -94,6 +94,19 @@ pub fn check(scenario: &Scenario, run: &RunResult) -> Vec<Verdict> {
             },
         ));
     }
+    for (instance, image) in &e.instance_images {
+        let actual = world.instance_by_name(instance).map(|i| {
+            world
+                .names
+                .get(world.instances[i as usize].image)
+                .to_string()
+        });
+        out.push(verdict(
+            format!("instance {instance} image = {image}"),
+            actual.as_deref() == Some(image.as_str()),
+            format!("{instance} has {}", actual.as_deref().unwrap_or("no image")),
+        ));
+    }
     if let Some(enabled) = e.group_enabled {
         let want = if enabled {
             EnabledStatus::Enabled

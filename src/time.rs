@@ -102,6 +102,15 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
     u64::try_from(duration.as_millis()).map_err(|_| format!("duration {text:?} is too large"))
 }
 
+/// Renders a duration for people: whole seconds (rounded) from 10 s up, exact below.
+pub fn format_duration_human(total_ms: u64) -> String {
+    if total_ms >= 10_000 {
+        format_duration_ms((total_ms + 500) / 1000 * 1000)
+    } else {
+        format_duration_ms(total_ms)
+    }
+}
+
 /// Renders milliseconds compactly and losslessly: `1h2m3s`, `90s`, `1s500ms`, `0s`.
 pub fn format_duration_ms(total_ms: u64) -> String {
     if total_ms == 0 {

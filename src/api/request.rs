@@ -497,10 +497,10 @@ fn parse_modify_lc(value: &Value) -> Result<ModifyLaunchConfigurationRequest, Ap
     let id = body.string("LaunchConfigurationId")?;
     let raw = |name: &str| value.get(name).filter(|v| !v.is_null()).cloned();
     for name in ["EnhancedService", "HostNameSettings", "LoginSettings"] {
-        if let Some(v) = raw(name) {
-            if !v.is_object() {
-                body.object(name, &[])?; // reports the type error
-            }
+        if let Some(v) = raw(name)
+            && !v.is_object()
+        {
+            body.object(name, &[])?; // reports the type error
         }
     }
     Ok(ModifyLaunchConfigurationRequest {

@@ -146,26 +146,26 @@ pub fn check_describe(req: &DescribeRefreshActivitiesRequest) -> Result<(), ApiE
             what,
         ))
     };
-    if let Some(ids) = &req.refresh_activity_ids {
-        if ids.len() > MAX_IDS {
-            return too_many(format!(
-                "at most {MAX_IDS} RefreshActivityIds per request, found {}",
-                ids.len()
-            ));
-        }
+    if let Some(ids) = &req.refresh_activity_ids
+        && ids.len() > MAX_IDS
+    {
+        return too_many(format!(
+            "at most {MAX_IDS} RefreshActivityIds per request, found {}",
+            ids.len()
+        ));
     }
-    if let Some(filters) = &req.filters {
-        if filters.len() > MAX_FILTERS {
-            return too_many(format!(
-                "at most {MAX_FILTERS} Filters per request, found {}",
-                filters.len()
-            ));
-        }
+    if let Some(filters) = &req.filters
+        && filters.len() > MAX_FILTERS
+    {
+        return too_many(format!(
+            "at most {MAX_FILTERS} Filters per request, found {}",
+            filters.len()
+        ));
     }
-    if let Some(limit) = req.limit {
-        if limit > MAX_LIMIT {
-            return too_many(format!("Limit must be at most {MAX_LIMIT}, found {limit}"));
-        }
+    if let Some(limit) = req.limit
+        && limit > MAX_LIMIT
+    {
+        return too_many(format!("Limit must be at most {MAX_LIMIT}, found {limit}"));
     }
     for filter in req.filters.iter().flatten() {
         check_filter(filter)?;

@@ -67,7 +67,7 @@ pub enum WorldChange {
         duration_ms: u64,
     },
     /// A launch-configuration edit (OQ-16: affects reinstalls that start afterwards).
-    LaunchConfig(ModifyLaunchConfigurationRequest),
+    LaunchConfig(Box<ModifyLaunchConfigurationRequest>),
 }
 
 fn conflict(

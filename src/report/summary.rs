@@ -3,7 +3,7 @@
 use crate::api::InstanceStatus;
 use crate::model::world::Activity;
 use crate::run::RunResult;
-use crate::time::{Epoch, format_duration_ms};
+use crate::time::{Epoch, format_duration_human};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -133,7 +133,7 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
     let _ = writeln!(
         out,
         "simulated {} in {} events",
-        format_duration_ms(run.end.as_ms()),
+        format_duration_human(run.end.as_ms()),
         run.events
     );
     if world.activities.is_empty() {
@@ -141,7 +141,10 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
     }
     for act in &world.activities {
         let took = match act.ended {
-            Some(end) => format!("ended after {}", format_duration_ms(end.since(act.created))),
+            Some(end) => format!(
+                "ended after {}",
+                format_duration_human(end.since(act.created))
+            ),
             None => "not ended".to_string(),
         };
         let _ = writeln!(
@@ -160,13 +163,13 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
         );
         for (b, batch) in act.batches.iter().enumerate() {
             let t = |x: Option<crate::time::SimTime>| {
-                x.map(|t| format!("+{}", format_duration_ms(t.as_ms())))
+                x.map(|t| format!("+{}", format_duration_human(t.as_ms())))
                     .unwrap_or_else(|| "-".into())
             };
             let took = batch
                 .started
                 .zip(batch.ended)
-                .map(|(s, e)| format_duration_ms(e.since(s)))
+                .map(|(s, e)| format_duration_human(e.since(s)))
                 .unwrap_or_else(|| "-".into());
             let _ = writeln!(
                 out,
@@ -210,8 +213,8 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
             let _ = writeln!(
                 out,
                 "capacity: {before} in service before; floor {min} ({pct:.0}%) at +{}; below floor threshold for {}",
-                format_duration_ms(m.min_in_service_at_ms),
-                format_duration_ms(m.below_floor_ms)
+                format_duration_human(m.min_in_service_at_ms),
+                format_duration_human(m.below_floor_ms)
             );
         }
         _ => {

@@ -362,6 +362,9 @@ pub struct ExpectSection {
     pub batch_statuses: Option<Vec<String>>,
     #[serde(default)]
     pub instance_statuses: Option<BTreeMap<String, String>>,
+    /// Image each named instance carries at the end (instance id or `#n` → image id).
+    #[serde(default)]
+    pub instance_images: Option<BTreeMap<String, String>>,
     #[serde(default)]
     pub group_enabled: Option<bool>,
     #[serde(default)]

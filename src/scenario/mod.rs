@@ -180,6 +180,7 @@ pub struct Expectations {
     pub min_in_service: Option<u32>,
     pub batch_statuses: Option<Vec<BatchStatus>>,
     pub instance_statuses: Vec<(String, InstanceStatus)>,
+    pub instance_images: Vec<(String, String)>,
     pub group_enabled: Option<bool>,
     pub activities: Option<u32>,
     /// (action id, expected code; `None` = success).
@@ -280,11 +281,11 @@ fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         let field = e.path().to_string();
         let inner = e.into_inner();
         let mut err = toml_error(name, text, inner, field_or_empty(&field));
-        if err.line.is_none() {
-            if let Some(p) = locate::locate(text, false, &err.field) {
-                err.line = Some(p.line);
-                err.column = Some(p.column);
-            }
+        if err.line.is_none()
+            && let Some(p) = locate::locate(text, false, &err.field)
+        {
+            err.line = Some(p.line);
+            err.column = Some(p.column);
         }
         err
     })

@@ -843,7 +843,7 @@ fn resolve_lc_change(
         id: None,
         origin: field.to_string(),
         trigger,
-        what: What::Change(WorldChange::LaunchConfig(request)),
+        what: What::Change(WorldChange::LaunchConfig(Box::new(request))),
     })
 }
 
@@ -962,13 +962,13 @@ fn resolve_expect(
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
 ) -> R<Expectations> {
-    if let Some(id) = &e.activity {
-        if !action_ids.contains(id) {
-            return Err(FieldError::new(
-                "expect.activity",
-                format!("expected the id of an action, found {id:?}"),
-            ));
-        }
+    if let Some(id) = &e.activity
+        && !action_ids.contains(id)
+    {
+        return Err(FieldError::new(
+            "expect.activity",
+            format!("expected the id of an action, found {id:?}"),
+        ));
     }
     let status = match &e.status {
         None => None,
@@ -1008,6 +1008,11 @@ fn resolve_expect(
             enum_value(&field, s, InstanceStatus::parse, InstanceStatus::expected())?,
         ));
     }
+    let mut instance_images = Vec::new();
+    for (id, image) in e.instance_images.iter().flatten() {
+        let (_, instance_id) = instances.resolve(&format!("expect.instance_images.{id}"), id)?;
+        instance_images.push((instance_id, image.clone()));
+    }
     let mut calls = Vec::new();
     for (i, c) in e.calls.iter().enumerate() {
         if !action_ids.contains(&c.action) {
@@ -1038,6 +1043,7 @@ fn resolve_expect(
         min_in_service: e.min_in_service.map(|n| n as u32),
         batch_statuses,
         instance_statuses,
+        instance_images,
         group_enabled: e.group_enabled,
         activities: e.activities.map(|n| n as u32),
         calls,

@@ -289,10 +289,8 @@ impl Simulation {
             } => {
                 let (action, id) = (*action, happening.id.clone());
                 let mut body = body.clone();
-                if *fill {
-                    if let Value::Object(map) = &mut body {
-                        self.fill_ids(action, map, &activity.clone(), trigger_activity);
-                    }
+                if *fill && let Value::Object(map) = &mut body {
+                    self.fill_ids(action, map, &activity.clone(), trigger_activity);
                 }
                 self.submit_as(id.as_deref(), action, &body, sink);
             }
@@ -366,20 +364,18 @@ impl Simulation {
             let id = self.world.current_lc().spec.id.clone();
             body.insert("LaunchConfigurationId".into(), Value::String(id));
         }
-        if let Some(field) = activity_field {
-            if !body.contains_key(field) {
-                let chosen = match activity {
-                    ActivityRef::CreatedBy(id) => self.action_results.get(id).and_then(|(a, _)| *a),
-                    ActivityRef::Any => {
-                        trigger.or_else(|| self.world.activities.last().map(|a| a.id))
-                    }
-                };
-                if let Some(sym) = chosen {
-                    body.insert(
-                        field.into(),
-                        Value::String(self.world.names.get(sym).to_string()),
-                    );
-                }
+        if let Some(field) = activity_field
+            && !body.contains_key(field)
+        {
+            let chosen = match activity {
+                ActivityRef::CreatedBy(id) => self.action_results.get(id).and_then(|(a, _)| *a),
+                ActivityRef::Any => trigger.or_else(|| self.world.activities.last().map(|a| a.id)),
+            };
+            if let Some(sym) = chosen {
+                body.insert(
+                    field.into(),
+                    Value::String(self.world.names.get(sym).to_string()),
+                );
             }
         }
     }

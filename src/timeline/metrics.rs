@@ -163,14 +163,11 @@ impl MetricsSink {
         }
         let m = &mut self.metrics;
         m.surge_instance_ms += dt * u64::from(self.surge_live);
-        if self.active_refreshes > 0 {
-            if let Some(before) = m.in_service_before {
-                if u64::from(m.in_service) * 1000
-                    < u64::from(before) * u64::from(self.floor_permille)
-                {
-                    m.below_floor_ms += dt;
-                }
-            }
+        if self.active_refreshes > 0
+            && let Some(before) = m.in_service_before
+            && u64::from(m.in_service) * 1000 < u64::from(before) * u64::from(self.floor_permille)
+        {
+            m.below_floor_ms += dt;
         }
         self.last_ms = now_ms;
     }
