@@ -1,0 +1,123 @@
+//! Helpers shared by integration tests: inline scenarios, runs, and timeline queries.
+#![allow(dead_code)]
+
+use refreshsim::api::{ActivityStatus, BatchStatus, InstanceStatus};
+use refreshsim::model::World;
+use refreshsim::model::world::Activity;
+use refreshsim::run::{RunResult, run_scenario};
+use refreshsim::scenario::{Scenario, parse_scenario};
+use refreshsim::timeline::Row;
+
+/// A scenario with a generated group of `size` instances (image img-old, launch configuration
+/// image img-new, 60 s reinstalls), `timing` lines under `[timing]`, a Start at 0 s with
+/// `settings` as its `RefreshSettings`, and `extra` TOML appended.
+pub fn text(size: usize, timing: &str, settings: &str, extra: &str) -> String {
+    let reinstall = if timing.contains("reinstall") {
+        ""
+    } else {
+        "reinstall = \"60s\""
+    };
+    format!(
+        r#"
+[scenario]
+name = "conformance"
+start_time = "2025-01-01T00:00:00Z"
+seed = 7
+
+[group]
+id = "asg-test0001"
+size = {size}
+image_id = "img-old"
+
+[launch_configuration]
+id = "asc-test0001"
+image_id = "img-new"
+
+[timing]
+{reinstall}
+{timing}
+
+[[actions]]
+id = "start"
+at = "0s"
+action = "StartInstanceRefresh"
+request = {{ RefreshSettings = {settings} }}
+
+{extra}
+"#
+    )
+}
+
+pub fn parse(toml: &str) -> Scenario {
+    parse_scenario("inline.toml", toml).unwrap_or_else(|e| panic!("{e}\n{toml}"))
+}
+
+pub fn run_text(toml: &str) -> RunResult {
+    let scenario = parse(toml);
+    run_scenario(&scenario, scenario.seed, true).unwrap_or_else(|e| panic!("{e}"))
+}
+
+pub fn run(size: usize, timing: &str, settings: &str, extra: &str) -> RunResult {
+    run_text(&text(size, timing, settings, extra))
+}
+
+pub fn rows(run: &RunResult) -> Vec<Row> {
+    run.timeline.as_ref().unwrap().rows().collect()
+}
+
+pub fn first_activity(run: &RunResult) -> &Activity {
+    run.world
+        .activities
+        .first()
+        .expect("an activity was created")
+}
+
+pub fn batch_statuses(act: &Activity) -> Vec<BatchStatus> {
+    act.batches.iter().map(|b| b.status).collect()
+}
+
+pub fn instance_statuses(world: &World, act: &Activity) -> Vec<(String, InstanceStatus)> {
+    act.items
+        .iter()
+        .map(|it| {
+            (
+                world
+                    .names
+                    .get(world.instances[it.instance as usize].id)
+                    .to_string(),
+                it.status,
+            )
+        })
+        .collect()
+}
+
+/// The sequence of activity statuses the timeline shows, starting with INIT.
+pub fn activity_statuses(run: &RunResult) -> Vec<ActivityStatus> {
+    let mut out = vec![ActivityStatus::Init];
+    for row in rows(run) {
+        if row.kind == "activity" {
+            out.push(ActivityStatus::parse(&row.to).unwrap());
+        }
+    }
+    out
+}
+
+/// The error code (or "OK") returned by the action with this id.
+pub fn code(run: &RunResult, id: &str) -> String {
+    let call = run
+        .calls
+        .iter()
+        .find(|c| c.id.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("action {id} was not called"));
+    call.code
+        .map(|c| c.as_str().to_string())
+        .unwrap_or_else(|| "OK".into())
+}
+
+/// Time (ms) of the first row of `kind` whose `to` is `to` (and instance, when given).
+pub fn first_time(run: &RunResult, kind: &str, to: &str, instance: Option<&str>) -> Option<u64> {
+    rows(run)
+        .into_iter()
+        .find(|r| r.kind == kind && r.to == to && instance.is_none_or(|i| r.instance_id == i))
+        .map(|r| r.time_ms)
+}
