@@ -262,6 +262,11 @@ pub fn load_scenario(path: &std::path::Path) -> Result<Scenario, ScenarioError> 
     };
     let meta =
         std::fs::metadata(path).map_err(|e| fail(format!("cannot read the scenario: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail(
+            "expected a scenario file (TOML or JSON), found a directory".to_string(),
+        ));
+    }
     if meta.len() > MAX_SCENARIO_BYTES as u64 {
         return Err(fail(format!(
             "the file is {} bytes; scenarios are limited to {MAX_SCENARIO_BYTES} bytes",
@@ -269,14 +274,32 @@ pub fn load_scenario(path: &std::path::Path) -> Result<Scenario, ScenarioError> 
         )));
     }
     let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the scenario: {e}")))?;
-    let text = String::from_utf8(bytes)
-        .map_err(|e| fail(format!("the scenario is not UTF-8 text: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let prefix = std::str::from_utf8(&bytes[..valid]).expect("valid up to here");
+        let position = locate::position_of_offset(prefix, valid);
+        ScenarioError {
+            line: Some(position.line),
+            column: Some(position.column),
+            ..fail(format!(
+                "expected UTF-8 text, found the byte 0x{:02x}, which is not valid UTF-8",
+                bytes[valid]
+            ))
+        }
+    })?;
     parse_scenario(&name, &text)
 }
 
 fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioError> {
-    let deserializer =
-        toml::Deserializer::parse(text).map_err(|e| toml_error(name, text, e, String::new()))?;
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start);
+        let mut err = toml_error(name, text, e, String::new());
+        if let Some(offset) = offset {
+            err.message = with_found(err.message, text, offset);
+        }
+        err
+    })?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
@@ -291,12 +314,82 @@ fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
     })
 }
 
+/// The known part of a serde path: `.` (the root) and unknown segments (`?`, e.g. a syntax error
+/// between two keys) name no field.
 fn field_or_empty(path: &str) -> String {
     if path == "." {
-        String::new()
-    } else {
-        path.to_string()
+        return String::new();
     }
+    match path.find('?') {
+        Some(i) => path[..i].trim_end_matches(['.', '[']).to_string(),
+        None => path.to_string(),
+    }
+}
+
+/// Adds what the source holds at `offset` to a syntax error message that does not say it.
+fn with_found(message: String, text: &str, offset: usize) -> String {
+    if message.contains("found") || message.contains("EOF") {
+        return message;
+    }
+    format!("{message}, found {}", describe_token_at(text, offset))
+}
+
+/// A short description of the token starting at `offset`: `"a string"`, `word`, `,`, end of
+/// line, end of file.
+fn describe_token_at(text: &str, offset: usize) -> String {
+    const MAX_CHARS: usize = 40;
+    let rest = text.get(offset..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return "end of file".to_string();
+    };
+    if first == '\n' || first == '\r' {
+        return "end of line".to_string();
+    }
+    let token: String = if first == '"' {
+        let line = rest.lines().next().unwrap_or(rest);
+        let mut end = line.len();
+        let mut escaped = false;
+        for (i, c) in line.char_indices().skip(1) {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i + 1;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        line[..end].to_string()
+    } else if first.is_alphanumeric() || matches!(first, '_' | '-' | '.') {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect()
+    } else {
+        first.to_string()
+    };
+    if token.chars().count() > MAX_CHARS {
+        let cut: String = token.chars().take(MAX_CHARS).collect();
+        format!("`{cut}…`")
+    } else {
+        format!("`{token}`")
+    }
+}
+
+/// serde_json counts columns from 1 but reports 0 before the first character of a line (for
+/// example at the end of an empty file); convert to a byte offset for `describe_token_at`.
+fn json_offset(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let in_line = text.get(line_start..).unwrap_or("");
+    let column_bytes: usize = in_line
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    line_start + column_bytes
 }
 
 fn toml_error(name: &str, text: &str, e: toml::de::Error, field: String) -> ScenarioError {
@@ -311,27 +404,28 @@ fn toml_error(name: &str, text: &str, e: toml::de::Error, field: String) -> Scen
 }
 
 fn parse_json(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioError> {
+    let json_error = |e: &serde_json::Error, field: String| {
+        let mut message = strip_json_position(&e.to_string());
+        if e.is_syntax() {
+            message = with_found(message, text, json_offset(text, e.line(), e.column()));
+        }
+        ScenarioError {
+            file: name.to_string(),
+            line: Some(e.line()),
+            column: Some(e.column().max(1)),
+            field,
+            message,
+        }
+    };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let result: Result<file::ScenarioFile, _> = serde_path_to_error::deserialize(&mut deserializer);
     let parsed = result.map_err(|e| {
         let field = field_or_empty(&e.path().to_string());
-        let inner = e.into_inner();
-        let message = strip_json_position(&inner.to_string());
-        ScenarioError {
-            file: name.to_string(),
-            line: Some(inner.line()),
-            column: Some(inner.column()),
-            field,
-            message,
-        }
+        json_error(e.inner(), field)
     })?;
-    deserializer.end().map_err(|e| ScenarioError {
-        file: name.to_string(),
-        line: Some(e.line()),
-        column: Some(e.column()),
-        field: String::new(),
-        message: strip_json_position(&e.to_string()),
-    })?;
+    deserializer
+        .end()
+        .map_err(|e| json_error(&e, String::new()))?;
     Ok(parsed)
 }
 
@@ -340,5 +434,42 @@ fn strip_json_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_path_segments_name_no_field() {
+        assert_eq!(field_or_empty("."), "");
+        assert_eq!(field_or_empty("?"), "");
+        assert_eq!(field_or_empty("group.?"), "group");
+        assert_eq!(field_or_empty("actions[?]"), "actions");
+        assert_eq!(field_or_empty("group.size"), "group.size");
+    }
+
+    #[test]
+    fn syntax_errors_say_what_was_found() {
+        let text = "a = \"x\\\"y\" b\nword-1, z\n";
+        assert_eq!(describe_token_at(text, 4), "`\"x\\\"y\"`");
+        assert_eq!(describe_token_at(text, 12), "end of line");
+        assert_eq!(describe_token_at(text, 13), "`word-1`");
+        assert_eq!(describe_token_at(text, 19), "`,`");
+        assert_eq!(describe_token_at(text, text.len()), "end of file");
+        assert_eq!(
+            with_found("duplicate key".into(), text, 13),
+            "duplicate key, found `word-1`"
+        );
+        assert_eq!(with_found("found it".into(), text, 13), "found it");
+    }
+
+    #[test]
+    fn json_positions_become_offsets_even_at_column_zero() {
+        let text = "{\n  \"a\": 1\n";
+        assert_eq!(json_offset(text, 1, 0), 0);
+        assert_eq!(json_offset(text, 2, 3), 4);
+        assert_eq!(json_offset(text, 3, 0), text.len());
     }
 }
