@@ -1,0 +1,569 @@
+//! CLI tests: the real `refreshsim` binary on real files (DESIGN.md §9).
+//!
+//! Contract under test: exit 0 when every `expect` holds, 1 when one fails, 2 on bad input; bad
+//! input gets one clear message on stderr (file:line:col where there is a position, the field,
+//! what was expected and what was found), no panic, and nothing written to `--out`.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+const EXAMPLE: &str = "scenarios/tencent-documented-example.toml";
+const OUTPUT_FILES: [&str; 6] = [
+    "timeline.csv",
+    "timeline.jsonl",
+    "describe.json",
+    "summary.json",
+    "responses.jsonl",
+    "timeline.svg",
+];
+
+/// What one run of the binary did.
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `refreshsim` with `args` in `cwd`.
+fn refreshsim_in<S: AsRef<OsStr>>(cwd: &Path, args: &[S]) -> Ran {
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_refreshsim"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("the binary starts");
+    let ran = Ran {
+        code: output
+            .status
+            .code()
+            .expect("exited, not killed by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    };
+    assert!(
+        !ran.stderr.contains("panicked"),
+        "the binary panicked:\n{}",
+        ran.stderr
+    );
+    ran
+}
+
+/// Runs `refreshsim` with `args` from the crate root, so repository paths work.
+fn refreshsim<S: AsRef<OsStr>>(args: &[S]) -> Ran {
+    refreshsim_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn example_text() -> String {
+    std::fs::read_to_string(repo_path(EXAMPLE)).unwrap()
+}
+
+/// Runs `run <scenario> --out <dir>/out` and returns the output directory.
+fn run_with_out(scenario: &Path, dir: &Path, extra: &[&str]) -> (Ran, PathBuf) {
+    let out = dir.join("out");
+    let mut args = vec![
+        OsStr::new("run").to_owned(),
+        scenario.as_os_str().to_owned(),
+        "--out".into(),
+        out.as_os_str().to_owned(),
+    ];
+    args.extend(extra.iter().map(|a| OsStr::new(a).to_owned()));
+    (refreshsim(&args), out)
+}
+
+fn file_names(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `(batch number, instance ids)` from the `batch N: a, b` lines `validate` prints.
+fn plan_lines(stdout: &str) -> Vec<(u32, Vec<String>)> {
+    stdout
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("batch "))
+        .filter_map(|rest| rest.split_once(':'))
+        .map(|(n, ids)| {
+            let ids = ids.split(',').map(|id| id.trim().to_string()).collect();
+            (n.trim().parse().unwrap(), ids)
+        })
+        .collect()
+}
+
+/// The example scenario with its `[expect]` section replaced.
+fn example_with_expect(expect: &str) -> String {
+    let text = example_text();
+    let at = text
+        .find("\n[expect]")
+        .expect("the example has an [expect] section");
+    format!("{}\n{expect}", &text[..at])
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. No arguments: the embedded example.
+
+#[test]
+fn no_arguments_runs_the_embedded_tencent_example_from_any_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    let ran = refreshsim_in(cwd.path(), &[] as &[&str]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(ran.stdout.contains("tencent-documented-example"));
+    assert!(ran.stdout.contains("SUCCESSFUL"));
+    // The batch table: rows `1 SUCCESSFUL 2 …`, `2 SUCCESSFUL 2 …`, `3 SUCCESSFUL 1 …`.
+    let batches: Vec<(String, String, String)> = ran
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().take(3).map(String::from).collect())
+        .filter(|w: &Vec<String>| w.len() == 3 && w[0].parse::<u32>().is_ok())
+        .map(|w| (w[0].clone(), w[1].clone(), w[2].clone()))
+        .collect();
+    let expected = [("1", "2"), ("2", "2"), ("3", "1")]
+        .map(|(n, size)| (n.to_string(), "SUCCESSFUL".to_string(), size.to_string()));
+    assert_eq!(batches, expected, "stdout:\n{}", ran.stdout);
+    assert!(
+        file_names(cwd.path()).is_empty(),
+        "the demo writes nothing to the current directory"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. `run --out`: the files, their contents, determinism, --seed.
+
+#[test]
+fn run_with_out_writes_exactly_the_six_output_files_and_no_temporaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, out) = run_with_out(Path::new(EXAMPLE), dir.path(), &[]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let expected: BTreeSet<String> = OUTPUT_FILES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(file_names(&out), expected);
+    for name in OUTPUT_FILES {
+        assert!(
+            std::fs::metadata(out.join(name)).unwrap().len() > 0,
+            "{name} is empty"
+        );
+    }
+}
+
+#[test]
+fn describe_json_lists_batches_in_descending_order_with_the_documented_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, out) = run_with_out(Path::new(EXAMPLE), dir.path(), &[]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let describe: Value =
+        serde_json::from_slice(&std::fs::read(out.join("describe.json")).unwrap()).unwrap();
+    let activity = &describe["Response"]["RefreshActivitySet"][0];
+    assert_eq!(activity["Status"], "SUCCESSFUL");
+    assert_eq!(activity["StartTime"], "2023-09-07T16:27:49Z");
+    assert_eq!(activity["EndTime"], "2023-09-07T16:32:56Z");
+    let numbers: Vec<u64> = activity["RefreshBatchSet"]
+        .as_array()
+        .expect("RefreshBatchSet is an array")
+        .iter()
+        .map(|b| b["RefreshBatchNum"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 2, 1]);
+}
+
+#[test]
+fn timeline_csv_has_the_documented_header_and_a_run_row_naming_seed_and_scenario_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, out) = run_with_out(Path::new(EXAMPLE), dir.path(), &[]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time_ms,time,seq,kind,activity_id,batch,instance_id,from,to,detail")
+    );
+    let first = lines.next().expect("a first data row");
+    assert_eq!(first.split(',').nth(3), Some("run"), "first row: {first}");
+    let sha: String = Sha256::digest(example_text().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(first.contains("seed=1 "), "first row: {first}");
+    assert!(
+        first.contains(&format!("scenario_sha256={sha}")),
+        "first row: {first}"
+    );
+}
+
+#[test]
+fn two_runs_of_the_same_scenario_and_seed_write_byte_identical_files() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    let (a, out_a) = run_with_out(Path::new(EXAMPLE), first.path(), &[]);
+    let (b, out_b) = run_with_out(Path::new(EXAMPLE), second.path(), &[]);
+    assert_eq!((a.code, b.code), (0, 0));
+    assert_eq!(a.stdout, b.stdout);
+    for name in OUTPUT_FILES {
+        assert!(
+            std::fs::read(out_a.join(name)).unwrap() == std::fs::read(out_b.join(name)).unwrap(),
+            "{name} differs between two identical runs"
+        );
+    }
+}
+
+#[test]
+fn seed_flag_overrides_the_scenario_seed_in_the_run_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, out) = run_with_out(Path::new(EXAMPLE), dir.path(), &["--seed", "5"]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    let run_row = csv.lines().nth(1).unwrap();
+    assert!(run_row.contains("seed=5 "), "run row: {run_row}");
+    assert!(!run_row.contains("seed=1 "), "run row: {run_row}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. A failed expectation.
+
+#[test]
+fn a_failed_expectation_exits_1_and_the_summary_shows_the_fail_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example_text();
+    let impossible = text.replace("max_duration = \"5m8s\"", "max_duration = \"1m\"");
+    assert_ne!(impossible, text, "the example's max_duration line moved");
+    let path = dir.path().join("impossible.toml");
+    std::fs::write(&path, impossible).unwrap();
+    let (ran, out) = run_with_out(&path, dir.path(), &[]);
+    assert_eq!(
+        ran.code, 1,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    // A failed expectation is a finding, not bad input: the outputs are there to inspect it.
+    assert_eq!(file_names(&out).len(), OUTPUT_FILES.len());
+    let fail_line = ran
+        .stdout
+        .lines()
+        .find(|l| l.contains("[FAIL]"))
+        .unwrap_or_else(|| panic!("no [FAIL] line in:\n{}", ran.stdout));
+    assert!(fail_line.contains("max_duration = 1m"), "{fail_line}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Bad input: exit 2, one clear message, nothing written.
+
+/// Runs `run <scenario> --out` (into a missing directory and into an existing empty one) and
+/// `validate <scenario>`; each must exit 2 with a stderr message that starts with `location`
+/// (`file:line:col` or just `file`) and contains every one of `says`, and write nothing.
+fn assert_bad_input(scenario: &str, location: &str, says: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, out) = run_with_out(Path::new(scenario), dir.path(), &[]);
+    assert_rejected(&ran, location, says);
+    assert!(!out.exists(), "{scenario}: --out DIR was created");
+
+    std::fs::create_dir(&out).unwrap();
+    let (ran, _) = run_with_out(Path::new(scenario), dir.path(), &[]);
+    assert_rejected(&ran, location, says);
+    assert!(
+        file_names(&out).is_empty(),
+        "{scenario}: wrote into --out DIR"
+    );
+
+    let ran = refreshsim(&["validate", scenario]);
+    assert_rejected(&ran, location, says);
+}
+
+fn assert_rejected(ran: &Ran, location: &str, says: &[&str]) {
+    assert_eq!(
+        ran.code, 2,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(ran.stdout.is_empty(), "stdout:\n{}", ran.stdout);
+    let message = ran.stderr.trim_end();
+    assert_eq!(message.lines().count(), 1, "one message line:\n{message}");
+    assert!(
+        message.starts_with(&format!("error: {location}: ")),
+        "expected the message to start with `error: {location}: `:\n{message}"
+    );
+    assert!(
+        !message.contains(": ?"),
+        "an unknown field segment leaked:\n{message}"
+    );
+    for part in says {
+        assert!(message.contains(part), "missing {part:?} in:\n{message}");
+    }
+}
+
+fn bad(name: &str) -> String {
+    format!("tests/fixtures/bad/{name}")
+}
+
+#[test]
+fn toml_syntax_error_is_located_and_says_what_was_found() {
+    let file = bad("toml-syntax-error.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:5:28"),
+        &["invalid basic string", "expected `\"`", "found end of line"],
+    );
+}
+
+#[test]
+fn unknown_top_level_field_is_an_error_not_ignored() {
+    let file = bad("unknown-top-level-field.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:6:2"),
+        &[
+            "scenarioo: ",
+            "unknown field `scenarioo`",
+            "expected one of `scenario`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_nested_field_is_an_error_naming_its_path() {
+    let file = bad("unknown-nested-field.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:8:1"),
+        &["group.sizee: ", "unknown field `sizee`", "`size`"],
+    );
+}
+
+#[test]
+fn wrong_type_names_the_field_the_expected_type_and_the_value_found() {
+    let file = bad("wrong-type.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:5:8"),
+        &["scenario.seed: ", "string \"one\"", "expected u64"],
+    );
+}
+
+#[test]
+fn bad_enum_value_lists_the_accepted_values() {
+    let file = bad("bad-enum.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:9:1"),
+        &[
+            "group.status: ",
+            "expected one of NORMAL | ",
+            "found \"BROKEN\"",
+        ],
+    );
+}
+
+#[test]
+fn bad_duration_shows_the_accepted_forms() {
+    let file = bad("bad-duration.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:14:1"),
+        &[
+            "timing.reinstall: ",
+            "expected a duration like \"90s\"",
+            "found \"ninety\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_action_name_lists_the_supported_actions() {
+    let file = bad("unknown-action.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:16:1"),
+        &[
+            "actions[0].action: ",
+            "expected one of StartInstanceRefresh | ",
+            "found \"StartRefresh\"",
+        ],
+    );
+}
+
+#[test]
+fn expect_call_naming_a_missing_action_id_is_rejected() {
+    let file = bad("expect-call-unknown-action.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:19:12"),
+        &[
+            "expect.calls[0].action: ",
+            "expected the id of an action",
+            "found \"resume\"",
+        ],
+    );
+}
+
+#[test]
+fn fault_event_on_an_instance_outside_the_group_is_rejected() {
+    let file = bad("fault-unknown-instance.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:21:1"),
+        &[
+            "faults.events[0].instance: ",
+            "expected an instance of the group",
+            "found \"ins-nothere\"",
+        ],
+    );
+}
+
+#[test]
+fn json_syntax_error_is_located_and_says_what_was_found() {
+    let file = bad("json-syntax-error.json");
+    assert_bad_input(
+        &file,
+        &format!("{file}:4:3"),
+        &["expected `,` or `}`", "found `\"launch_configuration\"`"],
+    );
+}
+
+#[test]
+fn json_unknown_field_is_an_error_like_in_toml() {
+    let file = bad("json-unknown-field.json");
+    assert_bad_input(
+        &file,
+        &format!("{file}:3:49"),
+        &["group.colour: ", "unknown field `colour`", "`size`"],
+    );
+}
+
+#[test]
+fn missing_scenario_file_is_bad_input() {
+    let file = bad("does-not-exist.toml");
+    assert_bad_input(&file, &file, &["cannot read the scenario", "No such file"]);
+}
+
+#[test]
+fn directory_given_as_the_scenario_is_bad_input() {
+    let dir = "tests/fixtures/bad";
+    assert_bad_input(
+        dir,
+        dir,
+        &["expected a scenario file (TOML or JSON), found a directory"],
+    );
+}
+
+#[test]
+fn non_utf8_scenario_is_located_at_the_first_invalid_byte() {
+    let file = bad("not-utf8.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:3:12"),
+        &["expected UTF-8 text", "found the byte 0xe9"],
+    );
+}
+
+#[test]
+fn a_run_stopped_by_a_limit_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example_text().replace("seed = 1\n", "seed = 1\nlimits = { max_events = 3 }\n");
+    let path = dir.path().join("limited.toml");
+    std::fs::write(&path, text).unwrap();
+    let (ran, out) = run_with_out(&path, dir.path(), &[]);
+    assert_eq!(ran.code, 2, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("scenario.limits.max_events"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!out.exists(), "--out DIR was created by a failed run");
+}
+
+#[test]
+fn bad_command_line_arguments_exit_2() {
+    for args in [
+        &["run", EXAMPLE, "--seed", "five"][..],
+        &["frobnicate"],
+        &["run"],
+    ] {
+        let ran = refreshsim(args);
+        assert_eq!(ran.code, 2, "{args:?}: stderr:\n{}", ran.stderr);
+        assert!(ran.stderr.contains("error"), "{args:?}: {}", ran.stderr);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. validate.
+
+#[test]
+fn validate_prints_the_batch_plan_of_the_tencent_example() {
+    let ran = refreshsim(&["validate", EXAMPLE]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        plan_lines(&ran.stdout),
+        [
+            (1, ids(&["ins-w188n53k", "ins-w188n53n"])),
+            (2, ids(&["ins-w1824wre", "ins-w188n53m"])),
+            (3, ids(&["ins-w188n53l"])),
+        ],
+        "stdout:\n{}",
+        ran.stdout
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. A request Tencent refuses is a result of the run, not a scenario error.
+
+#[test]
+fn a_refused_request_is_an_api_error_in_the_run_not_a_scenario_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example_with_expect(
+        "[expect]\ncalls = [{ action = \"start\", code = \"InvalidParameterValue.BatchNumberTooLarge\" }]\n",
+    )
+    .replace("BatchNumber = 3", "BatchNumber = 9");
+    assert!(text.contains("BatchNumber = 9"));
+    let path = dir.path().join("batch-number-9.toml");
+    std::fs::write(&path, text).unwrap();
+    let (ran, out) = run_with_out(&path, dir.path(), &[]);
+    assert_eq!(
+        ran.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    assert!(
+        ran.stdout
+            .contains("InvalidParameterValue.BatchNumberTooLarge")
+    );
+
+    let responses = std::fs::read_to_string(out.join("responses.jsonl")).unwrap();
+    let lines: Vec<Value> = responses
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{responses}");
+    assert_eq!(lines[0]["id"], "start");
+    assert_eq!(lines[0]["action"], "StartInstanceRefresh");
+    // Tencent Cloud API 3.0 error envelope: {"Response":{"Error":{"Code","Message"},"RequestId"}}.
+    let response = lines[0]["response"]["Response"]
+        .as_object()
+        .expect("a Response object");
+    let keys: Vec<&str> = response.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["Error", "RequestId"]);
+    assert_eq!(
+        response["Error"]["Code"],
+        "InvalidParameterValue.BatchNumberTooLarge"
+    );
+    assert!(
+        !response["Error"]["Message"].as_str().unwrap().is_empty(),
+        "an error Message"
+    );
+    assert!(
+        response["RequestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+
+    // validate reports the refusal too, and it is still a valid scenario.
+    let ran = refreshsim(&[OsStr::new("validate"), path.as_os_str()]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("InvalidParameterValue.BatchNumberTooLarge")
+    );
+}
