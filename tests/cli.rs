@@ -433,6 +433,13 @@ fn json_unknown_field_is_an_error_like_in_toml() {
 }
 
 #[test]
+#[ignore = "defect: serde's derived structs accept a positional array in place of a table"]
+fn table_written_as_an_array_is_rejected() {
+    let file = bad("table-as-array.toml");
+    assert_bad_input(&file, &format!("{file}:3:1"), &["scenario: ", "expected"]);
+}
+
+#[test]
 fn missing_scenario_file_is_bad_input() {
     let file = bad("does-not-exist.toml");
     assert_bad_input(&file, &file, &["cannot read the scenario", "No such file"]);
@@ -485,6 +492,34 @@ fn bad_command_line_arguments_exit_2() {
         assert_eq!(ran.code, 2, "{args:?}: stderr:\n{}", ran.stderr);
         assert!(ran.stderr.contains("error"), "{args:?}: {}", ran.stderr);
     }
+}
+
+#[test]
+fn json_scenario_with_a_byte_order_mark_runs_like_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = r#"{
+  "scenario": { "name": "json-with-bom", "seed": 1 },
+  "group": { "id": "asg-json0001", "size": 3, "image_id": "img-old" },
+  "launch_configuration": { "image_id": "img-new" },
+  "actions": [
+    { "id": "start", "at": "0s", "action": "StartInstanceRefresh",
+      "request": { "RefreshSettings": { "RollingUpdateSettings": { "BatchNumber": 3 } } } }
+  ],
+  "expect": { "status": "SUCCESSFUL", "calls": [{ "action": "start", "code": "OK" }] }
+}
+"#;
+    let path = dir.path().join("with-bom.json");
+    std::fs::write(&path, format!("\u{feff}{json}")).unwrap();
+    let (ran, out) = run_with_out(&path, dir.path(), &[]);
+    assert_eq!(
+        ran.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        ran.stdout, ran.stderr
+    );
+    let describe: Value =
+        serde_json::from_slice(&std::fs::read(out.join("describe.json")).unwrap()).unwrap();
+    let batches = &describe["Response"]["RefreshActivitySet"][0]["RefreshBatchSet"];
+    assert_eq!(batches.as_array().map(Vec::len), Some(3));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -232,14 +232,17 @@ pub fn parse_scenario(name: &str, text: &str) -> Result<Scenario, ScenarioError>
             ),
         });
     }
-    let is_json = name.ends_with(".json") || text.trim_start().starts_with('{');
+    // Editors on Windows often save a byte-order mark; it is not part of the scenario (and
+    // serde_json refuses it), but the hash still covers the file as it is.
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let is_json = name.ends_with(".json") || body.trim_start().starts_with('{');
     let raw = if is_json {
-        parse_json(name, text)?
+        parse_json(name, body)?
     } else {
-        parse_toml(name, text)?
+        parse_toml(name, body)?
     };
     resolve::resolve(raw, name, text).map_err(|e| {
-        let position = locate::locate(text, is_json, &e.field);
+        let position = locate::locate(body, is_json, &e.field);
         ScenarioError {
             file: name.to_string(),
             line: position.map(|p| p.line),
@@ -364,6 +367,9 @@ fn describe_token_at(text: &str, offset: usize) -> String {
         rest.chars()
             .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
             .collect()
+    } else if first.is_control() || first.is_whitespace() || first == '\u{feff}' {
+        // Invisible characters are named by code point.
+        return format!("U+{:04X}", u32::from(first));
     } else {
         first.to_string()
     };
@@ -458,6 +464,7 @@ mod tests {
         assert_eq!(describe_token_at(text, 13), "`word-1`");
         assert_eq!(describe_token_at(text, 19), "`,`");
         assert_eq!(describe_token_at(text, text.len()), "end of file");
+        assert_eq!(describe_token_at("a\u{0}b", 1), "U+0000");
         assert_eq!(
             with_found("duplicate key".into(), text, 13),
             "duplicate key, found `word-1`"
