@@ -1,27 +1,55 @@
 //! Engine benchmarks (DESIGN.md §8). Run: `cargo bench --bench refresh`.
 //!
-//! - `large_2000/metrics`: the 2,000-instance, 20-batch scenario with the metrics-only sink.
-//!   Budget: ≤ 2 ms per run and ≥ 8 M events/s.
-//! - `large_2000/full_timeline`: the same keeping every record in memory. Budget ≥ 3 M events/s.
+//! `large_2000/*`: the bundled 2,000-instance, 20-batch scenario (2 % reinstall failures retried,
+//! lognormal reinstall times, CLB target health on). `metrics` uses the metrics-only sink (the
+//! sweep path, from a prepared scenario); `full_timeline` keeps every record in memory (the `run`
+//! path, including world construction).
 //!
-//! Throughput is reported in engine events (queue pops) per second.
+//! Two throughputs are reported: `queue_events` counts event-queue pops (timer firings and
+//! scenario happenings); `state_changes` counts timeline records (one per state change or API
+//! call/result). Budgets: ≤ 2 ms per run with the metrics sink; ≥ 8 M events/s (metrics sink) and
+//! ≥ 3 M events/s (full timeline).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use refreshsim::run::{run_metrics, run_scenario};
+use refreshsim::run::{run_digest, run_scenario};
 use refreshsim::scenario::load_scenario;
+use refreshsim::sim::{Prepared, Simulation};
+use refreshsim::timeline::{FullSink, MetricsSink};
 use std::hint::black_box;
 use std::path::Path;
 
 fn large_2000(c: &mut Criterion) {
-    let scenario = load_scenario(Path::new("scenarios/large-2000-probabilistic.toml")).expect("bundled scenario");
-    let probe = run_scenario(&scenario, scenario.seed, false).expect("runs");
-    let events = probe.events;
-    let mut group = c.benchmark_group("large_2000");
-    group.throughput(Throughput::Elements(events));
-    group.bench_function("metrics", |b| {
-        b.iter(|| black_box(run_metrics(black_box(&scenario), scenario.seed).expect("runs")))
-    });
-    group.bench_function("full_timeline", |b| {
+    let scenario = load_scenario(Path::new("scenarios/large-2000-probabilistic.toml"))
+        .expect("bundled scenario");
+    let prepared = Prepared::new(&scenario).expect("prepares");
+    let probe = run_digest(&prepared, scenario.seed, 800).expect("runs");
+    for (unit, count) in [
+        ("queue_events", probe.events),
+        ("state_changes", probe.metrics.records),
+    ] {
+        let mut group = c.benchmark_group(format!("large_2000/{unit}"));
+        group.throughput(Throughput::Elements(count));
+        group.bench_function("metrics", |b| {
+            b.iter(|| {
+                black_box(run_digest(black_box(&prepared), scenario.seed, 800).expect("runs"))
+            })
+        });
+        group.bench_function("full_timeline", |b| {
+            b.iter(|| {
+                let mut sink = FullSink::new(MetricsSink::new(800));
+                let mut sim =
+                    Simulation::from_prepared(black_box(&prepared), scenario.seed, &mut sink);
+                sim.run_until_idle(&mut sink).expect("runs");
+                black_box(sink.records.len())
+            })
+        });
+        group.finish();
+    }
+    // The whole `refreshsim run` path: parse-free, but world construction, the run with the full
+    // timeline, the final Describe and the expectations.
+    let mut group = c.benchmark_group("large_2000/run_command");
+    group.throughput(Throughput::Elements(probe.metrics.records));
+    group.bench_function("run_scenario", |b| {
         b.iter(|| black_box(run_scenario(black_box(&scenario), scenario.seed, true).expect("runs")))
     });
     group.finish();

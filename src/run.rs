@@ -2,10 +2,10 @@
 //! outputs need (timeline, metrics, final world, API calls, expectation verdicts).
 
 use crate::api::request::DescribeRefreshActivitiesRequest;
-use crate::api::{ApiOutput, ApiResponse};
+use crate::api::{ActivityStatus, ActivityType, ApiOutput, ApiResponse, InstanceStatus};
 use crate::model::World;
 use crate::scenario::Scenario;
-use crate::sim::{CallRecord, RunError, Simulation};
+use crate::sim::{CallRecord, Prepared, RunError, Simulation};
 use crate::time::SimTime;
 use crate::timeline::{FullSink, Metrics, MetricsSink, RunMeta, Sink, Timeline};
 use serde_json::Value;
@@ -76,12 +76,67 @@ pub fn run_scenario(
     }
 }
 
-/// Runs to completion and returns only the metrics (the sweep path: no timeline kept).
-pub fn run_metrics(scenario: &Scenario, seed: u64) -> Result<(Metrics, World, SimTime), RunError> {
-    let mut sink = MetricsSink::new(scenario.floor_permille);
-    let (sim, end) = drive(scenario, seed, &mut sink)?;
-    let metrics = sink.finish(end.as_ms()).clone();
-    Ok((metrics, sim.world().clone(), end))
+/// The outcome of one activity, as sweeps need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityDigest {
+    pub activity_type: ActivityType,
+    pub status: ActivityStatus,
+    pub created: SimTime,
+    pub started: Option<SimTime>,
+    pub ended: Option<SimTime>,
+    /// Instance count by final `InstanceStatus`, indexed like `InstanceStatus::ALL`.
+    pub instances: [u32; 7],
+}
+
+/// A run reduced to what sweeps aggregate: metrics and per-activity outcomes, no timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunDigest {
+    pub metrics: Metrics,
+    pub end: SimTime,
+    pub events: u64,
+    pub activities: Vec<ActivityDigest>,
+}
+
+/// Runs a prepared scenario with the metrics-only sink (the sweep path: nothing kept but the
+/// digest, no world or timeline copied out).
+pub fn run_digest(
+    prepared: &Prepared,
+    seed: u64,
+    floor_permille: u32,
+) -> Result<RunDigest, RunError> {
+    let mut sink = MetricsSink::new(floor_permille);
+    let mut sim = Simulation::from_prepared(prepared, seed, &mut sink);
+    sim.run_until_idle(&mut sink)?;
+    let end = sim.now();
+    let activities = sim
+        .world()
+        .activities
+        .iter()
+        .map(|act| {
+            let mut instances = [0u32; 7];
+            for item in &act.items {
+                let slot = InstanceStatus::ALL
+                    .iter()
+                    .position(|s| *s == item.status)
+                    .expect("listed");
+                instances[slot] += 1;
+            }
+            ActivityDigest {
+                activity_type: act.activity_type,
+                status: act.status,
+                created: act.created,
+                started: act.started,
+                ended: act.ended,
+                instances,
+            }
+        })
+        .collect();
+    Ok(RunDigest {
+        metrics: sink.finish(end.as_ms()).clone(),
+        end,
+        events: sim.events_processed(),
+        activities,
+    })
 }
 
 fn drive<S: Sink>(

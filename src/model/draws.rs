@@ -1,7 +1,7 @@
 //! The sampled data the model needs, and the trait `sim` implements to supply it. The model
 //! never owns randomness; tests can supply fixed draws.
 
-use crate::timeline::{Msg, Names, Sym};
+use crate::timeline::{Msg, Sym};
 
 /// Everything random about one refresh attempt of one instance, drawn at once when the attempt
 /// starts, from streams keyed by (instance, purpose, attempt) (D7).
@@ -56,7 +56,4 @@ pub trait Draws {
 
     /// The `n`-th candidate identifier of a kind. The model retries with `n + 1` on collision.
     fn id_candidate(&mut self, kind: IdKind, n: u64) -> String;
-
-    /// Interns any message texts the draws may return; called once before the run.
-    fn intern_messages(&mut self, _names: &mut Names) {}
 }

@@ -357,11 +357,11 @@ impl World {
                     && inst.state == LifeCycleState::InService
             })
             .collect();
-        eligible.sort_by(|&a, &b| {
+        eligible.sort_unstable_by(|&a, &b| {
             let (ia, ib) = (&self.instances[a as usize], &self.instances[b as usize]);
             ia.add_time_unix_s
                 .cmp(&ib.add_time_unix_s)
-                .then_with(|| self.names.get(ia.id).cmp(self.names.get(ib.id)))
+                .then_with(|| self.compare_ids(ia, ib))
         });
         eligible
     }
@@ -388,10 +388,8 @@ impl World {
             let start = items.len() as u32;
             let mut chunk: Vec<(u32, Option<Sym>)> = next.by_ref().take(*size).collect();
             // Inside a batch, instances are listed by InstanceId (OQ-2).
-            chunk.sort_by(|x, y| {
-                self.names
-                    .get(self.instances[x.0 as usize].id)
-                    .cmp(self.names.get(self.instances[y.0 as usize].id))
+            chunk.sort_unstable_by(|x, y| {
+                self.compare_ids(&self.instances[x.0 as usize], &self.instances[y.0 as usize])
             });
             for (instance, restore_image) in chunk {
                 items.push(Item {

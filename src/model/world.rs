@@ -106,6 +106,19 @@ pub struct Instance {
     pub creation: CreationType,
     pub add_time_unix_s: u64,
     pub surge: bool,
+    /// The id's first 16 bytes, big-endian: orders ids like their text, without touching it.
+    pub id_prefix: [u64; 2],
+}
+
+/// The first 16 bytes of `text` as two big-endian words (zero-padded).
+pub fn id_prefix(text: &str) -> [u64; 2] {
+    let mut bytes = [0u8; 16];
+    let n = text.len().min(16);
+    bytes[..n].copy_from_slice(&text.as_bytes()[..n]);
+    [
+        u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")),
+        u64::from_be_bytes(bytes[8..].try_into().expect("8 bytes")),
+    ]
 }
 
 #[derive(Debug, Clone)]
@@ -237,10 +250,10 @@ pub struct World {
 }
 
 impl World {
-    /// Builds the world and emits one `instance_joined` record per instance (so a timeline alone
-    /// tells the group's composition).
-    pub fn new(spec: &WorldSpec, fx: &mut Fx) -> Result<World, String> {
-        let mut names = Names::new();
+    /// Builds the world from its spec. Emits nothing: `initial_records` describes it.
+    pub fn new(spec: &WorldSpec) -> Result<World, String> {
+        let mut scratch = Fx::default();
+        let mut names = Names::with_capacity(spec.instances.len() + 16);
         let group_id = names.intern(&spec.group_id);
         let lc_image = names.intern(&spec.launch_configuration.image_id);
         let mut world = World {
@@ -285,9 +298,35 @@ impl World {
             if world.names.lookup(&inst.id).is_some() {
                 return Err(format!("instance id {} is used twice", inst.id));
             }
-            world.add_instance(inst, false, fx);
+            world.add_instance(inst, false, &mut scratch);
         }
         Ok(world)
+    }
+
+    /// Records of the world as it stands: one `instance_joined` per instance, the launch
+    /// configuration and the group's enabled state, so a timeline alone tells the starting point.
+    pub fn initial_records(&self, fx: &mut Fx) {
+        for inst in &self.instances {
+            fx.emit(Event::InstanceJoined {
+                instance: inst.id,
+                state: inst.state,
+                image: inst.image,
+                surge: inst.surge,
+                creation: inst.creation,
+                protected: inst.protected,
+            });
+        }
+        let lc = self.current_lc();
+        fx.emit(Event::LaunchConfig {
+            version: lc.version,
+            image: lc.image,
+            changed: "initial".into(),
+        });
+        fx.emit(Event::GroupEnabled {
+            from: self.group.enabled,
+            to: self.group.enabled,
+            cause: "initial state",
+        });
     }
 
     /// Adds an instance to the group and records it.
@@ -314,6 +353,7 @@ impl World {
             creation: spec.creation,
             add_time_unix_s: spec.add_time_unix_s,
             surge,
+            id_prefix: id_prefix(&spec.id),
         });
         fx.emit(Event::InstanceJoined {
             instance: id,
@@ -324,6 +364,13 @@ impl World {
             protected: spec.protected,
         });
         u32::try_from(self.instances.len() - 1).expect("instance count fits u32")
+    }
+
+    /// Orders two instances by id text (OQ-2), comparing the text only when prefixes tie.
+    pub fn compare_ids(&self, a: &Instance, b: &Instance) -> std::cmp::Ordering {
+        a.id_prefix
+            .cmp(&b.id_prefix)
+            .then_with(|| self.names.get(a.id).cmp(self.names.get(b.id)))
     }
 
     pub fn current_lc(&self) -> &LaunchConfig {

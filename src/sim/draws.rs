@@ -8,6 +8,7 @@ use crate::model::{AttemptDraws, DelayKind, Draws, IdKind};
 use crate::scenario::{FailStep, Faults, InstanceTiming, Timing};
 use crate::timeline::{Msg, Names, Sym};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A scripted failure, keyed for lookup by (instance key, step).
 #[derive(Debug, Clone)]
@@ -17,9 +18,9 @@ struct Scripted {
     msg: Msg,
 }
 
+/// The scenario's timing and fault tables, built once and shared by every run of a scenario.
 #[derive(Debug, Clone)]
-pub struct DrawSource {
-    streams: Streams,
+pub struct DrawTables {
     timing: Timing,
     reinstall_failure_ppm: u32,
     target_health_never_ppm: u32,
@@ -28,8 +29,34 @@ pub struct DrawSource {
     overrides: BTreeMap<u64, InstanceTiming>,
 }
 
+#[derive(Debug, Clone)]
+pub struct DrawSource {
+    streams: Streams,
+    tables: Arc<DrawTables>,
+}
+
+impl std::ops::Deref for DrawSource {
+    type Target = DrawTables;
+    fn deref(&self) -> &DrawTables {
+        &self.tables
+    }
+}
+
 impl DrawSource {
     pub fn new(seed: u64, timing: &Timing, faults: &Faults) -> DrawSource {
+        DrawSource::with_tables(seed, Arc::new(DrawTables::new(timing, faults)))
+    }
+
+    pub fn with_tables(seed: u64, tables: Arc<DrawTables>) -> DrawSource {
+        DrawSource {
+            streams: Streams::new(seed),
+            tables,
+        }
+    }
+}
+
+impl DrawTables {
+    pub fn new(timing: &Timing, faults: &Faults) -> DrawTables {
         let mut scripted: BTreeMap<(u64, FailStep), Vec<Scripted>> = BTreeMap::new();
         for s in &faults.scripted {
             scripted
@@ -41,8 +68,7 @@ impl DrawSource {
                     msg: Msg::ReinstallFailed,
                 });
         }
-        DrawSource {
-            streams: Streams::new(seed),
+        DrawTables {
             timing: timing.clone(),
             reinstall_failure_ppm: faults.reinstall_failure_ppm,
             target_health_never_ppm: faults.target_health_never_ppm,
@@ -55,6 +81,18 @@ impl DrawSource {
         }
     }
 
+    /// Interns any message texts the draws may return.
+    pub fn intern_messages(&mut self, names: &mut Names) {
+        for list in self.scripted.values_mut() {
+            for s in list {
+                s.msg = match &s.message {
+                    Some(text) => Msg::Custom(names.intern(text)),
+                    None => Msg::ReinstallFailed,
+                };
+            }
+        }
+    }
+
     fn scripted(&self, key: u64, step: FailStep, attempt: u32) -> Option<Msg> {
         self.scripted
             .get(&(key, step))?
@@ -62,7 +100,9 @@ impl DrawSource {
             .find(|s| s.attempt.is_none_or(|a| a == attempt))
             .map(|s| s.msg)
     }
+}
 
+impl DrawSource {
     /// A v4-UUID-shaped request id (OQ-35), deterministic in (seed, n).
     pub fn request_id(&self, n: u64) -> String {
         let mut s = self.streams.stream(n, Purpose::RequestId, 0);
@@ -138,30 +178,12 @@ impl Draws for DrawSource {
         }
         id
     }
-
-    fn intern_messages(&mut self, names: &mut Names) {
-        for list in self.scripted.values_mut() {
-            for s in list {
-                s.msg = match &s.message {
-                    Some(text) => Msg::Custom(names.intern(text)),
-                    None => Msg::ReinstallFailed,
-                };
-            }
-        }
-    }
 }
 
 impl DrawSource {
     /// The request id of the end-of-run describe snapshot (not an API call of the run).
     pub fn final_request_id(seed: u64) -> String {
-        let source = DrawSource {
-            streams: Streams::new(seed),
-            timing: Timing::default(),
-            reinstall_failure_ppm: 0,
-            target_health_never_ppm: 0,
-            scripted: BTreeMap::new(),
-            overrides: BTreeMap::new(),
-        };
+        let source = DrawSource::new(seed, &Timing::default(), &Faults::default());
         source.request_id(u64::MAX)
     }
 }

@@ -14,10 +14,11 @@ use crate::model::{Fx, Timer, World};
 use crate::scenario::{ActivityRef, Condition, Happening, Limits, Scenario, Trigger, What};
 use crate::time::SimTime;
 use crate::timeline::{Event, Record, Sink, Sym};
-use draws::DrawSource;
+use draws::{DrawSource, DrawTables};
 use queue::EventQueue;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// A run stopped by one of its bounds (D12), or a world that cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,7 +72,7 @@ pub struct Simulation {
     world: World,
     queue: EventQueue<QueueItem>,
     draws: DrawSource,
-    happenings: Vec<Happening>,
+    happenings: Arc<[Happening]>,
     watches: Vec<Watch>,
     /// Action id → (activity it created or addressed, error code).
     action_results: BTreeMap<String, (Option<Sym>, Option<ErrorCode>)>,
@@ -82,69 +83,59 @@ pub struct Simulation {
     requests: u64,
     limits: Limits,
     fx: Fx,
+    /// Which record kinds any condition watches (`WATCH_*` bits).
+    watch_kinds: u8,
 }
 
-impl Simulation {
-    /// Builds the world (emitting its initial records to `sink`) and schedules the scenario's
-    /// timed happenings.
-    pub fn new<S: Sink>(
-        scenario: &Scenario,
-        seed: u64,
-        sink: &mut S,
-    ) -> Result<Simulation, RunError> {
-        let mut fx = Fx::new(SimTime::ZERO);
-        let mut world = World::new(&scenario.world, &mut fx).map_err(RunError::World)?;
-        let mut draws = DrawSource::new(seed, &scenario.timing, &scenario.faults);
-        crate::model::Draws::intern_messages(&mut draws, &mut world.names);
-        let lc = world.current_lc();
-        fx.emit(Event::LaunchConfig {
-            version: lc.version,
-            image: lc.image,
-            changed: "initial".into(),
-        });
-        fx.emit(Event::GroupEnabled {
-            from: world.group.enabled,
-            to: world.group.enabled,
-            cause: "initial state",
-        });
-        let mut sim = Simulation {
-            world,
-            queue: EventQueue::new(),
-            draws,
-            happenings: scenario.happenings.clone(),
-            watches: Vec::new(),
-            action_results: BTreeMap::new(),
-            calls: Vec::new(),
-            now: SimTime::ZERO,
-            record_seq: 0,
-            events_processed: 0,
-            requests: 0,
-            limits: scenario.limits,
-            fx,
-        };
+const WATCH_ACTIVITY: u8 = 1;
+const WATCH_BATCH: u8 = 2;
+const WATCH_INSTANCE: u8 = 4;
+
+fn watch_kinds(watches: &[Watch]) -> u8 {
+    watches.iter().fold(0, |bits, w| {
+        bits | match w.condition {
+            Condition::ActivityStatus { .. } => WATCH_ACTIVITY,
+            Condition::BatchStatus { .. } => WATCH_BATCH,
+            Condition::InstanceStatus { .. } => WATCH_INSTANCE,
+            Condition::ActionCalled { .. } => 0,
+        }
+    })
+}
+
+/// Everything about a scenario that does not depend on the seed, built once and shared by all
+/// of its runs (a sweep runs one scenario thousands of times).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    world: World,
+    tables: Arc<DrawTables>,
+    happenings: Arc<[Happening]>,
+    watches: Vec<Watch>,
+    timed: Vec<(SimTime, u32)>,
+    limits: Limits,
+}
+
+impl Prepared {
+    pub fn new(scenario: &Scenario) -> Result<Prepared, RunError> {
+        let mut world = World::new(&scenario.world).map_err(RunError::World)?;
+        let mut tables = DrawTables::new(&scenario.timing, &scenario.faults);
+        tables.intern_messages(&mut world.names);
+        let mut watches = Vec::new();
+        let mut timed = Vec::new();
         for (index, h) in scenario.happenings.iter().enumerate() {
             match &h.trigger {
-                Trigger::At { at_ms } => sim.queue.push(
-                    SimTime(*at_ms),
-                    QueueItem::Happening {
-                        index: index as u32,
-                        activity: None,
-                    },
-                ),
+                Trigger::At { at_ms } => timed.push((SimTime(*at_ms), index as u32)),
                 Trigger::When {
                     condition,
                     after_ms,
                     repeat,
                 } => {
                     let instance = match condition {
-                        Condition::InstanceStatus { instance, .. } => {
-                            sim.world.names.lookup(instance)
-                        }
+                        Condition::InstanceStatus { instance, .. } => world.names.lookup(instance),
                         Condition::ActivityStatus { .. }
                         | Condition::BatchStatus { .. }
                         | Condition::ActionCalled { .. } => None,
                     };
-                    sim.watches.push(Watch {
+                    watches.push(Watch {
                         index: index as u32,
                         condition: condition.clone(),
                         instance,
@@ -155,8 +146,62 @@ impl Simulation {
                 }
             }
         }
+        Ok(Prepared {
+            world,
+            tables: Arc::new(tables),
+            happenings: scenario.happenings.clone().into(),
+            watches,
+            timed,
+            limits: scenario.limits,
+        })
+    }
+}
+
+impl Simulation {
+    /// Builds the engine for one run (emitting the world's initial records to `sink`) and
+    /// schedules the scenario's timed happenings.
+    pub fn new<S: Sink>(
+        scenario: &Scenario,
+        seed: u64,
+        sink: &mut S,
+    ) -> Result<Simulation, RunError> {
+        Ok(Simulation::from_prepared(
+            &Prepared::new(scenario)?,
+            seed,
+            sink,
+        ))
+    }
+
+    /// One run from a prepared scenario: clones the world template, no re-parsing or interning.
+    pub fn from_prepared<S: Sink>(prepared: &Prepared, seed: u64, sink: &mut S) -> Simulation {
+        let mut sim = Simulation {
+            world: prepared.world.clone(),
+            queue: EventQueue::new(),
+            draws: DrawSource::with_tables(seed, prepared.tables.clone()),
+            happenings: prepared.happenings.clone(),
+            watches: prepared.watches.clone(),
+            action_results: BTreeMap::new(),
+            calls: Vec::new(),
+            now: SimTime::ZERO,
+            record_seq: 0,
+            events_processed: 0,
+            requests: 0,
+            limits: prepared.limits,
+            fx: Fx::new(SimTime::ZERO),
+            watch_kinds: watch_kinds(&prepared.watches),
+        };
+        for (at, index) in &prepared.timed {
+            sim.queue.push(
+                *at,
+                QueueItem::Happening {
+                    index: *index,
+                    activity: None,
+                },
+            );
+        }
+        sim.world.initial_records(&mut sim.fx);
         sim.flush(sink);
-        Ok(sim)
+        sim
     }
 
     pub fn world(&self) -> &World {
@@ -392,7 +437,7 @@ impl Simulation {
         let mut events = std::mem::take(&mut self.fx.events);
         for event in events.drain(..) {
             self.record_seq += 1;
-            if !self.watches.is_empty() {
+            if self.watched(&event) {
                 self.observe(&event);
             }
             sink.record(Record {
@@ -411,6 +456,17 @@ impl Simulation {
                 self.action_results.get(id).and_then(|(a, _)| *a) == Some(actual)
             }
         }
+    }
+
+    /// Whether any condition could match this record (a cheap filter for the hot path).
+    fn watched(&self, event: &Event) -> bool {
+        let kind = match event {
+            Event::ActivityStatus { .. } => WATCH_ACTIVITY,
+            Event::BatchStatus { .. } => WATCH_BATCH,
+            Event::InstanceStatus { .. } => WATCH_INSTANCE,
+            _ => return false,
+        };
+        self.watch_kinds & kind != 0
     }
 
     fn observe(&mut self, event: &Event) {

@@ -46,8 +46,8 @@ impl Streams {
     /// The stream for (entity, purpose, attempt).
     pub fn stream(&self, entity: u64, purpose: Purpose, attempt: u64) -> Stream {
         let mut rng = self.base.clone();
+        // The base was never drawn from, so the stream starts at word 0.
         rng.set_stream(combine(&[entity, purpose as u64, attempt]));
-        rng.set_word_pos(0);
         Stream { rng }
     }
 }

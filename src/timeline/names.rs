@@ -1,7 +1,14 @@
 //! Interned identifiers. Records carry `Sym`s (4 bytes) instead of strings so the per-event
 //! path never allocates; names are rendered only at output.
+//!
+//! Lookup goes through a hash index keyed by `stable_hash` (FNV-1a) of the text. The index is
+//! only ever probed, never iterated, so it cannot leak an order into output (D3); symbols are
+//! numbered in interning order.
 
-use std::collections::BTreeMap;
+use crate::hash::stable_hash;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 /// An interned name (instance id, activity id, image id, message text ...).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -13,12 +20,34 @@ impl Sym {
     }
 }
 
-/// The name table. Lookup is ordered (`BTreeMap`), never hashed, so nothing here can leak
-/// iteration order into output (D3).
+/// The keys are already well-mixed hashes: pass them through.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Index = HashMap<u64, Sym, BuildHasherDefault<IdentityHasher>>;
+
+/// The name table. Strings are shared (`Arc<str>`), so cloning a table (one per run of a sweep)
+/// allocates no string.
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    strings: Vec<Box<str>>,
-    index: BTreeMap<Box<str>, Sym>,
+    strings: Vec<Arc<str>>,
+    index: Index,
+    /// Texts whose hash slot is taken by a different text (hash collisions; practically empty).
+    collisions: BTreeMap<Arc<str>, Sym>,
 }
 
 impl Names {
@@ -26,18 +55,48 @@ impl Names {
         Names::default()
     }
 
-    pub fn intern(&mut self, text: &str) -> Sym {
-        if let Some(sym) = self.index.get(text) {
-            return *sym;
+    pub fn with_capacity(n: usize) -> Names {
+        Names {
+            strings: Vec::with_capacity(n),
+            index: Index::with_capacity_and_hasher(n, Default::default()),
+            collisions: BTreeMap::new(),
         }
+    }
+
+    pub fn intern(&mut self, text: &str) -> Sym {
+        let h = stable_hash(text.as_bytes());
+        match self.index.get(&h) {
+            Some(sym) if &*self.strings[sym.index()] == text => return *sym,
+            Some(_) => {
+                if let Some(sym) = self.collisions.get(text) {
+                    return *sym;
+                }
+                let sym = self.push(text);
+                self.collisions
+                    .insert(self.strings[sym.index()].clone(), sym);
+                sym
+            }
+            None => {
+                let sym = self.push(text);
+                self.index.insert(h, sym);
+                sym
+            }
+        }
+    }
+
+    fn push(&mut self, text: &str) -> Sym {
         let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 names"));
-        self.strings.push(text.into());
-        self.index.insert(text.into(), sym);
+        self.strings.push(Arc::from(text));
         sym
     }
 
     pub fn lookup(&self, text: &str) -> Option<Sym> {
-        self.index.get(text).copied()
+        let sym = *self.index.get(&stable_hash(text.as_bytes()))?;
+        if &*self.strings[sym.index()] == text {
+            Some(sym)
+        } else {
+            self.collisions.get(text).copied()
+        }
     }
 
     pub fn get(&self, sym: Sym) -> &str {
@@ -66,5 +125,30 @@ mod tests {
         assert_eq!(names.intern("ins-a"), a);
         assert_eq!(names.get(b), "ins-b");
         assert_eq!(names.lookup("ins-c"), None);
+        assert_eq!(names.lookup("ins-b"), Some(b));
+    }
+
+    #[test]
+    fn symbols_follow_interning_order() {
+        let mut names = Names::new();
+        let syms: Vec<Sym> = ["z", "a", "m"].iter().map(|t| names.intern(t)).collect();
+        assert_eq!(
+            syms.iter().map(|s| s.index()).collect::<Vec<_>>(),
+            vec![0, 1, 2]
+        );
+    }
+
+    #[test]
+    fn a_hash_collision_still_keeps_texts_apart() {
+        let mut names = Names::new();
+        let a = names.intern("first");
+        // Force a collision: put "second" under the hash slot of "first".
+        let h = stable_hash(b"second");
+        names.index.insert(h, a);
+        let b = names.intern("second");
+        assert_ne!(a, b);
+        assert_eq!(names.lookup("second"), Some(b));
+        assert_eq!(names.lookup("first"), Some(a));
+        assert_eq!(names.intern("second"), b);
     }
 }
