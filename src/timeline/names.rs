@@ -66,7 +66,7 @@ impl Names {
     pub fn intern(&mut self, text: &str) -> Sym {
         let h = stable_hash(text.as_bytes());
         match self.index.get(&h) {
-            Some(sym) if &*self.strings[sym.index()] == text => return *sym,
+            Some(sym) if &*self.strings[sym.index()] == text => *sym,
             Some(_) => {
                 if let Some(sym) = self.collisions.get(text) {
                     return *sym;
