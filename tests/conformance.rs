@@ -496,17 +496,6 @@ fn oq13_auto_cancel_cancels_waiting_batches() {
     assert_eq!(act.ended, Some(SimTime(60_000)));
 }
 
-#[test]
-fn auto_rollback_is_refused_explicitly_until_rollback_is_modelled() {
-    let r = run(
-        2,
-        "",
-        "{ RollingUpdateSettings = { BatchNumber = 1, FailProcess = \"AUTO_ROLLBACK\" } }",
-        "",
-    );
-    assert_eq!(code(&r, "start"), "UnsupportedOperation");
-}
-
 // ---- Stop / Resume / Cancel -------------------------------------------------------------------
 
 #[test]

@@ -15,6 +15,22 @@ pub struct AttemptDraws {
     pub health_pass_ms: Option<u64>,
 }
 
+/// Sampled data of one instance operation (create or destroy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpDraws {
+    pub duration_ms: u64,
+    pub fails: bool,
+}
+
+/// What the user's automation does with a lifecycle hook action (§6.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HookDraws {
+    /// When it calls CompleteLifecycleAction, after the hook starts.
+    pub response_ms: u64,
+    /// Whether it answers ABANDON rather than CONTINUE.
+    pub abandon: bool,
+}
+
 /// Fixed-purpose delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DelayKind {
@@ -33,6 +49,8 @@ pub enum IdKind {
     ScalingActivity,
     /// `ins-` + 8 characters.
     Instance,
+    /// Lifecycle action tokens.
+    LifecycleToken,
 }
 
 impl IdKind {
@@ -41,6 +59,7 @@ impl IdKind {
             IdKind::RefreshActivity => "asr-",
             IdKind::ScalingActivity => "asa-",
             IdKind::Instance => "ins-",
+            IdKind::LifecycleToken => "lat-",
         }
     }
 }
@@ -50,6 +69,12 @@ pub trait Draws {
     /// Samples of attempt `attempt` (1-based) of refreshing instance `instance`, whose stable
     /// RNG key is `instance_key`.
     fn attempt(&mut self, instance_key: u64, instance: Sym, attempt: u32) -> AttemptDraws;
+
+    /// Samples of creating (`destroy = false`) or destroying an instance.
+    fn op(&mut self, instance_key: u64, destroy: bool, attempt: u32) -> OpDraws;
+
+    /// Samples of the `occurrence`-th hook action on an instance.
+    fn hook(&mut self, instance_key: u64, occurrence: u32) -> HookDraws;
 
     /// A delay; `key` distinguishes occurrences (activity and batch), so delays are CRN too.
     fn delay_ms(&mut self, kind: DelayKind, key: u64) -> u64;

@@ -4,13 +4,23 @@
 //! from `fx.now`, take any randomness as sampled data from a `Draws` implementation supplied by
 //! `sim`, and push records and follow-up timers into `fx`. Nothing here reads a clock, owns an
 //! RNG, or knows the event queue.
+//!
+//! `api` admits API calls; `refresh` moves activities, batches and instances; `surge` runs the
+//! MaxSurge phases; `rollback` creates rollback activities; `ops` runs instance operations and
+//! lifecycle hooks; `group` handles the group around a refresh; `describe` renders Describe.
 
+pub mod api;
 pub mod describe;
 pub mod draws;
+pub mod group;
+pub mod ops;
 pub mod refresh;
+pub mod rollback;
+pub mod surge;
 pub mod world;
 
-pub use draws::{AttemptDraws, DelayKind, Draws, IdKind};
+pub use draws::{AttemptDraws, DelayKind, Draws, HookDraws, IdKind, OpDraws};
+pub use group::WorldChange;
 pub use world::*;
 
 use crate::time::SimTime;
@@ -31,6 +41,21 @@ pub enum Timer {
     },
     /// A scripted, non-refresh scaling activity (fault) ends.
     ScalingActivityEnd { scaling_activity: u32 },
+    /// An instance operation's work (create / destroy / detach) finished.
+    OpDone { op: u32, generation: u32 },
+    /// A hook's heartbeat timeout elapsed (§6.8): `DefaultResult` applies.
+    HookTimeout {
+        run: u32,
+        hook: u32,
+        generation: u32,
+    },
+    /// The user's automation completes a hook action (§6.8).
+    HookAutoComplete {
+        run: u32,
+        hook: u32,
+        generation: u32,
+        abandon: bool,
+    },
 }
 
 /// Output buffer of one transition: the time it happens at, the records it emits, the timers

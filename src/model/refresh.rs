@@ -1,23 +1,20 @@
-//! The refresh state machine: the six refresh APIs with their admission rules in the documented
-//! order, and the transitions that move activities, batches and instances (spec §1, §3, §10;
-//! OQ-1 … OQ-28).
+//! The refresh state machine: activities, batches and per-instance steps (spec §3, §10;
+//! OQ-3, OQ-9 … OQ-13, OQ-21 … OQ-24). RESET reinstalls in place (OQ-10); REPLACE creates a new
+//! instance per old one (OQ-11). API admission lives in `api`, surge phases in `surge`,
+//! rollback creation in `rollback`.
 
 use super::draws::{DelayKind, Draws, IdKind};
-use super::world::{Activity, Batch, Item, Step, World};
-use super::{Fx, Timer};
-use crate::api::request::{
-    ActivityRequest, ModifyLaunchConfigurationRequest, ResumeInstanceRefreshRequest,
-    StartInstanceRefreshRequest,
+use super::world::{
+    Activity, Batch, HookScope, HookSubject, Item, OpKind, OpOwner, Step, SurgeState, World,
 };
-use crate::api::settings::{check_refresh_mode, check_resume_mode, check_settings};
+use super::{Fx, Timer};
 use crate::api::{
-    Action, ActivityStatus, ActivityType, ApiCall, ApiError, ApiOutput, BatchPause, BatchStatus,
-    EnabledStatus, ErrorCode, FailProcess, GroupStatus, InstanceStatus, LifeCycleState,
-    RefreshMode, RefreshSettings, ResumeMode, ScalingActivityStatus, ScalingActivityType,
+    ActivityStatus, ActivityType, BatchPause, BatchStatus, CreationType, FailProcess,
+    InstanceStatus, LifeCycleState, LifecycleActionResult, LifecycleTransition, RefreshMode,
+    RefreshSettings, ResumeMode, ScalingActivityStatus, ScalingActivityType,
 };
 use crate::hash::combine;
-use crate::timeline::{Departure, Event, LifeCycleCause, Msg, Phase, StatusCause, Sym};
-use serde_json::Value;
+use crate::timeline::{Event, LifeCycleCause, Msg, Phase, StatusCause, Sym};
 
 /// OQ-1: batch sizes differ by at most one, larger batches first (5 over 3 → 2, 2, 1).
 pub fn batch_sizes(instances: usize, batches: usize) -> Vec<usize> {
@@ -29,325 +26,16 @@ pub fn batch_sizes(instances: usize, batches: usize) -> Vec<usize> {
     (0..batches).map(|k| q + usize::from(k < r)).collect()
 }
 
-/// An external change to the world, injected by the scenario (faults) at a time.
-#[derive(Debug, Clone, PartialEq)]
-pub enum WorldChange {
-    /// Destroyed in the CVM console, or removed from the group (→ NOT_FOUND, §3.4).
-    InstanceLeaves {
-        instance: u32,
-        how: Departure,
-    },
-    /// Stopped in the CVM console.
-    InstanceStops {
-        instance: u32,
-    },
-    /// Started again.
-    InstanceStarts {
-        instance: u32,
-    },
-    /// The user puts an instance into standby (EnterStandby).
-    InstanceEntersStandby {
-        instance: u32,
-    },
-    /// The user takes an instance out of standby (ExitStandby).
-    InstanceExitsStandby {
-        instance: u32,
-    },
-    GroupStatus(GroupStatus),
-    RoleAuthorized(bool),
-    ImageAvailable {
-        image: String,
-        available: bool,
-    },
-    /// OQ-23/OQ-34: an unrecoverable error: every non-terminal activity goes FAILED.
-    InternalError,
-    /// A non-refresh scaling activity runs for a while (OQ-27 step 8).
-    ScalingActivity {
-        activity_type: ScalingActivityType,
-        duration_ms: u64,
-    },
-    /// A launch-configuration edit (OQ-16: affects reinstalls that start afterwards).
-    LaunchConfig(Box<ModifyLaunchConfigurationRequest>),
-}
-
-fn conflict(
-    act: &Activity,
-    names: &crate::timeline::Names,
-    operation: &str,
-    needs: &str,
-) -> ApiError {
-    ApiError::new(
-        ErrorCode::ResourceUnavailableRefreshActivityStatusConflictWithOperation,
-        format!(
-            "The refresh activity {} is {}; {operation} requires {needs}",
-            names.get(act.id),
-            act.status
-        ),
-    )
+/// OQ-10 step 5: passes when the target is healthy within the timeout.
+fn passes_health(draws: &super::AttemptDraws, timeout_s: u64) -> bool {
+    draws
+        .health_pass_ms
+        .is_some_and(|pass_ms| pass_ms <= timeout_s * 1000)
 }
 
 impl World {
-    // ------------------------------------------------------------------------------------
-    // API entry
-    // ------------------------------------------------------------------------------------
-
-    /// Handles one API call at `fx.now`: records the call, applies it, records the result.
-    /// Checks run in OQ-27 order: rate limit, role, shape, values, state.
-    pub fn submit(
-        &mut self,
-        request_id: Sym,
-        action: Action,
-        body: &Value,
-        draws: &mut dyn Draws,
-        fx: &mut Fx,
-    ) -> Result<ApiOutput, ApiError> {
-        let compact = serde_json::to_string(body).expect("JSON values always serialize");
-        fx.emit(Event::ApiCall {
-            request_id,
-            action,
-            body: compact.into_boxed_str(),
-        });
-        let (result, activity) = self.dispatch(action, body, draws, fx);
-        fx.emit(Event::ApiResult {
-            request_id,
-            action,
-            error: result
-                .as_ref()
-                .err()
-                .map(|e| (e.code, e.message.clone().into_boxed_str())),
-            activity,
-        });
-        result
-    }
-
-    fn dispatch(
-        &mut self,
-        action: Action,
-        body: &Value,
-        draws: &mut dyn Draws,
-        fx: &mut Fx,
-    ) -> (Result<ApiOutput, ApiError>, Option<Sym>) {
-        if let Err(e) = self.rate.admit(action, fx.now) {
-            return (Err(e), None); // OQ-27 (1), OQ-30: no side effects
-        }
-        if action.needs_service_role() && !self.role_authorized {
-            return (
-                Err(ApiError::new(
-                    ErrorCode::UnauthorizedOperationAutoScalingRoleUnauthorized,
-                    "The preset service role AS_QCSRole is not authorized; grant it in the Auto Scaling console",
-                )),
-                None,
-            ); // OQ-27 (2), §3.11
-        }
-        let call = match ApiCall::parse(action, body) {
-            Ok(call) => call,
-            Err(e) => return (Err(e), None), // OQ-27 (3)
-        };
-        match call {
-            ApiCall::StartInstanceRefresh(req) => match self.start_refresh(&req, draws, fx) {
-                Ok(a) => {
-                    let id = self.activities[a as usize].id;
-                    (
-                        Ok(ApiOutput::RefreshActivityId(self.names.get(id).to_string())),
-                        Some(id),
-                    )
-                }
-                Err(e) => (Err(e), None),
-            },
-            ApiCall::DescribeRefreshActivities(req) => (self.describe(&req), None),
-            ApiCall::StopInstanceRefresh(req) => self.with_activity(&req, |w, a| w.stop(a, fx)),
-            ApiCall::ResumeInstanceRefresh(req) => self.resume(&req, draws, fx),
-            ApiCall::CancelInstanceRefresh(req) => self.with_activity(&req, |w, a| w.cancel(a, fx)),
-            ApiCall::EnableAutoScalingGroup(req) => {
-                (self.enable_group(&req.auto_scaling_group_id, fx), None)
-            }
-            ApiCall::DisableAutoScalingGroup(req) => {
-                (self.disable_group(&req.auto_scaling_group_id, fx), None)
-            }
-            ApiCall::ModifyLaunchConfigurationAttributes(req) => {
-                (self.modify_launch_configuration(&req, fx), None)
-            }
-            ApiCall::RollbackInstanceRefresh(_)
-            | ApiCall::RemoveInstances(_)
-            | ApiCall::DetachInstances(_)
-            | ApiCall::ScaleInInstances(_)
-            | ApiCall::ScaleOutInstances(_)
-            | ApiCall::CompleteLifecycleAction(_)
-            | ApiCall::ExecuteScalingPolicy(_)
-            | ApiCall::DescribeAutoScalingGroups(_)
-            | ApiCall::DescribeAutoScalingInstances(_) => (
-                Err(ApiError::new(
-                    ErrorCode::UnsupportedOperation,
-                    format!("{action} is not modelled by this version of refreshsim"),
-                )),
-                None,
-            ),
-        }
-    }
-
-    /// OQ-28: Stop/Resume/Cancel find the activity by id within the named group.
-    fn lookup_activity(&self, group_id: &str, activity_id: &str) -> Result<u32, ApiError> {
-        let not_found = || {
-            ApiError::new(
-                ErrorCode::ResourceNotFoundRefreshActivityNotFound,
-                format!(
-                    "The refresh activity {activity_id} does not exist in scaling group {group_id}"
-                ),
-            )
-        };
-        if self.names.get(self.group.id) != group_id {
-            return Err(not_found());
-        }
-        self.activity_by_name(activity_id).ok_or_else(not_found)
-    }
-
-    fn with_activity(
-        &mut self,
-        req: &ActivityRequest,
-        op: impl FnOnce(&mut World, u32) -> Result<ApiOutput, ApiError>,
-    ) -> (Result<ApiOutput, ApiError>, Option<Sym>) {
-        match self.lookup_activity(&req.auto_scaling_group_id, &req.refresh_activity_id) {
-            Ok(a) => {
-                let id = self.activities[a as usize].id;
-                (op(self, a), Some(id))
-            }
-            Err(e) => (Err(e), None),
-        }
-    }
-
-    fn require_group(&self, group_id: &str) -> Result<(), ApiError> {
-        if self.names.get(self.group.id) == group_id {
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::ResourceNotFoundAutoScalingGroupIdNotFound,
-                format!("The scaling group {group_id} does not exist"),
-            ))
-        }
-    }
-
-    // ------------------------------------------------------------------------------------
-    // StartInstanceRefresh (§1.1, OQ-27)
-    // ------------------------------------------------------------------------------------
-
-    fn start_refresh(
-        &mut self,
-        req: &StartInstanceRefreshRequest,
-        draws: &mut dyn Draws,
-        fx: &mut Fx,
-    ) -> Result<u32, ApiError> {
-        let mode = check_refresh_mode(req.refresh_mode.as_deref())?; // (4)
-        let settings = check_settings(&req.refresh_settings)?; // (4)
-        self.require_group(&req.auto_scaling_group_id)?; // (5)
-        self.require_startable_group()?; // (6)-(8)
-        let eligible = self.eligible_instances();
-        let n = eligible.len();
-        if n == 0 {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableNoInstanceCanRefresh,
-                "No instance in the scaling group is in running status (IN_SERVICE, not in standby)",
-            )); // (9), OQ-4
-        }
-        if settings.batch_number as usize > n {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValueBatchNumberTooLarge,
-                format!(
-                    "BatchNumber {} is greater than the {n} instances pending refresh",
-                    settings.batch_number
-                ),
-            )); // (10)
-        }
-        let largest_batch = n.div_ceil(settings.batch_number as usize);
-        if settings.max_surge as usize > largest_batch {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValueMaxSurgeTooLarge,
-                format!(
-                    "MaxSurge {} exceeds {largest_batch}, the number of instances refreshed in one batch (OQ-6)",
-                    settings.max_surge
-                ),
-            )); // (11)
-        }
-        let image = self.current_lc().image;
-        if self.missing_images.contains(&image) {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableInquiryPriceResetInstanceFailed,
-                format!(
-                    "Reinstall price inquiry failed: image {} of the launch configuration does not exist",
-                    self.names.get(image)
-                ),
-            )); // (12)
-        }
-        self.refuse_unmodelled(mode, &settings)?;
-        let members = eligible.into_iter().map(|i| (i, None)).collect();
-        Ok(self.create_activity(
-            ActivityType::Normal,
-            mode,
-            settings,
-            None,
-            members,
-            draws,
-            fx,
-        ))
-    }
-
-    /// Settings whose behaviour this build does not model yet are refused explicitly rather than
-    /// silently run as something else.
-    fn refuse_unmodelled(
-        &self,
-        mode: RefreshMode,
-        settings: &RefreshSettings,
-    ) -> Result<(), ApiError> {
-        let unsupported = |what: &str| {
-            Err(ApiError::new(
-                ErrorCode::UnsupportedOperation,
-                format!("{what} is not modelled by this version of refreshsim"),
-            ))
-        };
-        match mode {
-            RefreshMode::RollingUpdateReset => {}
-            RefreshMode::RollingUpdateReplace => {
-                return unsupported("RefreshMode ROLLING_UPDATE_REPLACE");
-            }
-        }
-        match settings.fail_process {
-            FailProcess::AutoPause | FailProcess::AutoCancel => {}
-            FailProcess::AutoRollback => return unsupported("FailProcess AUTO_ROLLBACK"),
-        }
-        if settings.max_surge > 0 {
-            return unsupported("MaxSurge");
-        }
-        Ok(())
-    }
-
-    /// OQ-27 steps 6–8.
-    fn require_startable_group(&self) -> Result<(), ApiError> {
-        if self.group.status != GroupStatus::Normal {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableAutoScalingGroupAbnormalStatus,
-                format!("The scaling group status is {}", self.group.status),
-            ));
-        }
-        if let Some(active) = self.activities.iter().find(|a| !a.status.is_terminal()) {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableAutoScalingGroupInRefreshActivity,
-                format!(
-                    "The scaling group is in refresh activity {} ({})",
-                    self.names.get(active.id),
-                    active.status
-                ),
-            ));
-        }
-        if self.group_in_activity() {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableAutoScalingGroupInActivity,
-                "The scaling group is in a scaling activity",
-            ));
-        }
-        Ok(())
-    }
-
     /// OQ-3/OQ-2: IN_SERVICE instances not in standby, ordered by (AddTime, InstanceId).
-    fn eligible_instances(&self) -> Vec<u32> {
+    pub(crate) fn eligible_instances(&self) -> Vec<u32> {
         let mut eligible: Vec<u32> = (0..self.instances.len() as u32)
             .filter(|&i| {
                 let inst = &self.instances[i as usize];
@@ -357,19 +45,23 @@ impl World {
                     && inst.state == LifeCycleState::InService
             })
             .collect();
-        eligible.sort_unstable_by(|&a, &b| {
+        self.sort_by_add_time(&mut eligible);
+        eligible
+    }
+
+    pub(crate) fn sort_by_add_time(&self, instances: &mut [u32]) {
+        instances.sort_unstable_by(|&a, &b| {
             let (ia, ib) = (&self.instances[a as usize], &self.instances[b as usize]);
             ia.add_time_unix_s
                 .cmp(&ib.add_time_unix_s)
                 .then_with(|| self.compare_ids(ia, ib))
         });
-        eligible
     }
 
     /// Creates an activity in INIT with its batch plan frozen (OQ-1, OQ-2, OQ-3, OQ-9) and holds
     /// the group disabled (OQ-17). `members` are (instance, image to restore) in batch order.
     #[allow(clippy::too_many_arguments)]
-    fn create_activity(
+    pub(crate) fn create_activity(
         &mut self,
         activity_type: ActivityType,
         mode: RefreshMode,
@@ -406,6 +98,7 @@ impl World {
                     pre_image: None,
                     restore_image,
                     skipped: false,
+                    replacement: None,
                 });
             }
             batches.push(Batch {
@@ -415,6 +108,7 @@ impl World {
                 items: start..items.len() as u32,
                 in_flight: 0,
                 scaling_activity: None,
+                remove_activity: None,
             });
         }
         let index = self.activities.len() as u32;
@@ -468,6 +162,8 @@ impl World {
             origin,
             init_done: false,
             batch_gaps_ms,
+            surge: SurgeState::default(),
+            waiting_for_origin: false,
         });
         self.hold_group_disabled(fx);
         fx.after(init_delay_ms, Timer::InitDone { activity: index });
@@ -475,73 +171,750 @@ impl World {
     }
 
     // ------------------------------------------------------------------------------------
-    // Stop / Resume / Cancel (OQ-21, OQ-22, OQ-24)
+    // Timers
     // ------------------------------------------------------------------------------------
 
-    /// OQ-21: INIT or RUNNING, not in the final scale-in → MANUAL_PAUSE at once; instances in
-    /// flight finish; no new batch starts.
-    fn stop(&mut self, a: u32, fx: &mut Fx) -> Result<ApiOutput, ApiError> {
-        let act = &self.activities[a as usize];
-        let allowed = matches!(act.status, ActivityStatus::Init | ActivityStatus::Running)
-            && act.phase != Phase::SurgeIn;
-        if !allowed {
-            return Err(conflict(
-                act,
-                &self.names,
-                "StopInstanceRefresh",
-                "INIT or RUNNING, outside the final scale-in",
-            ));
-        }
-        self.set_status(
-            a,
-            ActivityStatus::ManualPause,
-            StatusCause::StopRequested,
-            fx,
-        );
-        Ok(ApiOutput::Empty)
+    pub fn on_timer(&mut self, timer: Timer, draws: &mut dyn Draws, fx: &mut Fx) {
+        self.dispatch_timer(timer, draws, fx);
+        self.settle(draws, fx);
     }
 
-    /// OQ-22.
-    fn resume(
+    fn dispatch_timer(&mut self, timer: Timer, draws: &mut dyn Draws, fx: &mut Fx) {
+        match timer {
+            Timer::InitDone { activity } => {
+                let act = &mut self.activities[activity as usize];
+                act.init_done = true;
+                let runnable = matches!(act.status, ActivityStatus::Init | ActivityStatus::Running);
+                if act.started.is_none() && runnable {
+                    self.begin_when_ready(activity, draws, fx);
+                }
+            }
+            Timer::NextBatch { activity, batch } => {
+                let act = &self.activities[activity as usize];
+                let due = act.status == ActivityStatus::Running
+                    && act.cursor + 1 == batch
+                    && act.batches[batch as usize].status == BatchStatus::Waiting;
+                if due {
+                    self.start_batch(activity, batch, draws, fx);
+                }
+            }
+            Timer::ItemStep {
+                activity,
+                item,
+                generation,
+            } => self.on_item_step(activity, item as usize, generation, draws, fx),
+            Timer::ScalingActivityEnd { scaling_activity } => {
+                self.end_scaling_activity(scaling_activity, ScalingActivityStatus::Successful, fx);
+                self.match_desired_capacity(draws, fx);
+            }
+            Timer::OpDone { op, generation } => self.on_op_done(op, generation, draws, fx),
+            Timer::HookTimeout {
+                run,
+                hook,
+                generation,
+            } => self.on_hook_timer(run, hook, generation, None, draws, fx),
+            Timer::HookAutoComplete {
+                run,
+                hook,
+                generation,
+                abandon,
+            } => {
+                let result = if abandon {
+                    LifecycleActionResult::Abandon
+                } else {
+                    LifecycleActionResult::Continue
+                };
+                self.on_hook_timer(run, hook, generation, Some(result), draws, fx)
+            }
+        }
+    }
+
+    /// OQ-9/OQ-26: a rollback stays INIT while its origin still has instances in flight.
+    pub(crate) fn begin_when_ready(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let origin_busy = self.activities[a as usize]
+            .origin
+            .is_some_and(|o| self.activities[o as usize].in_flight() > 0);
+        if origin_busy {
+            self.activities[a as usize].waiting_for_origin = true;
+            return;
+        }
+        self.activities[a as usize].waiting_for_origin = false;
+        self.begin(a, draws, fx);
+    }
+
+    /// OQ-9: INIT → RUNNING, StartTime := now; the surge scale-out or the first batch starts.
+    fn begin(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.activities[a as usize].status == ActivityStatus::Init {
+            self.set_status(a, ActivityStatus::Running, StatusCause::Started, fx);
+        }
+        self.activities[a as usize].started = Some(fx.now);
+        if self.activities[a as usize].settings.max_surge > 0 {
+            self.set_phase(a, Phase::SurgeOut, fx);
+            self.start_surge_out(a, draws, fx);
+        } else {
+            self.set_phase(a, Phase::Batches, fx);
+            self.start_batch(a, 0, draws, fx);
+        }
+    }
+
+    /// After the origin's last in-flight instance ends, rollbacks waiting on it begin.
+    fn wake_rollbacks(&mut self, origin: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.activities[origin as usize].in_flight() > 0 {
+            return;
+        }
+        for r in 0..self.activities.len() as u32 {
+            let act = &self.activities[r as usize];
+            let waiting = act.origin == Some(origin)
+                && act.waiting_for_origin
+                && act.started.is_none()
+                && matches!(act.status, ActivityStatus::Init | ActivityStatus::Running);
+            if waiting {
+                self.begin_when_ready(r, draws, fx);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Batches (OQ-3, OQ-10, OQ-11, OQ-12, OQ-13)
+    // ------------------------------------------------------------------------------------
+
+    /// Can this instance be refreshed now (OQ-3)? `Err` says what its item becomes.
+    fn refreshable(&self, instance: u32) -> Result<(), (InstanceStatus, Msg)> {
+        let inst = &self.instances[instance as usize];
+        if !inst.in_group {
+            return Err((InstanceStatus::NotFound, Msg::NotFound));
+        }
+        let running = inst.state == LifeCycleState::InService || inst.held_by_refresh;
+        if inst.standby || !running || inst.op.is_some() {
+            return Err((InstanceStatus::Cancelled, Msg::NotRunning));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn start_batch(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        {
+            let act = &mut self.activities[a as usize];
+            act.cursor = b;
+            act.batches[b as usize].started = Some(fx.now);
+        }
+        self.set_batch(a, b, BatchStatus::Init, fx);
+        let mut startable = Vec::new();
+        for i in self.activities[a as usize].batch_items(b) {
+            let item = &self.activities[a as usize].items[i];
+            if item.status != InstanceStatus::Waiting {
+                continue; // already NOT_FOUND
+            }
+            match self.refreshable(item.instance) {
+                Ok(()) => startable.push(i),
+                Err((status, msg)) => self.set_item(a, i, status, msg, fx),
+            }
+        }
+        self.run_attempts(a, b, &startable, draws, fx);
+    }
+
+    /// Starts one attempt per listed item as one scaling activity (OQ-10: one per batch
+    /// attempt; a retry creates a new one; OQ-20 for its type).
+    fn run_attempts(
         &mut self,
-        req: &ResumeInstanceRefreshRequest,
+        a: u32,
+        b: u32,
+        items: &[usize],
         draws: &mut dyn Draws,
         fx: &mut Fx,
-    ) -> (Result<ApiOutput, ApiError>, Option<Sym>) {
-        let mode = match check_resume_mode(req.resume_mode.as_deref()) {
-            Ok(mode) => mode,
-            Err(e) => return (Err(e), None),
-        };
-        let a = match self.lookup_activity(&req.auto_scaling_group_id, &req.refresh_activity_id) {
-            Ok(a) => a,
-            Err(e) => return (Err(e), None),
-        };
-        let act = &self.activities[a as usize];
-        let id = act.id;
-        if !act.status.is_paused() {
-            // §8.5: documented as "no effect"; OQ-22 chooses the conflict error.
-            let e = conflict(
-                act,
-                &self.names,
-                "ResumeInstanceRefresh",
-                "FAILED_PAUSE, AUTO_PAUSE or MANUAL_PAUSE",
-            );
-            return (Err(e), Some(id));
+    ) {
+        if items.is_empty() {
+            self.finish_batch(a, b, draws, fx);
+            return;
         }
-        self.set_status(a, ActivityStatus::Running, StatusCause::ResumeRequested, fx);
-        self.resume_work(a, mode, draws, fx);
-        (Ok(ApiOutput::Empty), Some(id))
+        let activity_type = match self.activities[a as usize].mode {
+            RefreshMode::RollingUpdateReset => ScalingActivityType::ResetInstances,
+            RefreshMode::RollingUpdateReplace => ScalingActivityType::ScaleOut,
+        };
+        let sa = self.begin_scaling_activity(activity_type, Some(a), items.len() as u32, draws, fx);
+        {
+            let batch = &mut self.activities[a as usize].batches[b as usize];
+            batch.scaling_activity = Some(sa);
+            batch.remove_activity = None;
+        }
+        self.set_batch(a, b, BatchStatus::Running, fx);
+        for &i in items {
+            self.begin_attempt(a, i, sa, draws, fx);
+        }
     }
 
-    fn resume_work(&mut self, a: u32, mode: ResumeMode, draws: &mut dyn Draws, fx: &mut Fx) {
+    /// OQ-10 steps 1–3 (RESET) / OQ-11 (REPLACE).
+    fn begin_attempt(&mut self, a: u32, i: usize, sa: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let sa_id = self.scaling_activities[sa as usize].id;
+        let instance = self.activities[a as usize].items[i].instance;
+        let (key, inst_id) = {
+            let inst = &self.instances[instance as usize];
+            (inst.key, inst.id)
+        };
+        {
+            let act = &mut self.activities[a as usize];
+            let item = &mut act.items[i];
+            item.attempt += 1;
+            item.generation += 1;
+            item.last_activity = Some(sa_id);
+            item.replacement = None;
+            item.draws = draws.attempt(key, inst_id, item.attempt);
+            let b = item.batch as usize;
+            act.batches[b].in_flight += 1;
+        }
+        self.set_item(a, i, InstanceStatus::Init, Msg::Empty, fx);
+        match self.activities[a as usize].mode {
+            RefreshMode::RollingUpdateReset => {
+                // Step 1: leave service (CLB weight 0, standby; OQ-19 shows it as IN_STANDBY).
+                self.instances[instance as usize].held_by_refresh = true;
+                self.set_lifecycle(
+                    instance,
+                    LifeCycleState::InStandby,
+                    LifeCycleCause::RefreshStart,
+                    fx,
+                );
+                // Step 2: EXTENSION terminating hooks (OQ-14).
+                self.activities[a as usize].items[i].step = Step::TerminatingHooks;
+                let subject = HookSubject::Item {
+                    activity: a,
+                    item: i as u32,
+                };
+                let hooked = self.start_hooks(
+                    subject,
+                    instance,
+                    LifecycleTransition::InstanceTerminating,
+                    HookScope::ExtensionOnly,
+                    draws,
+                    fx,
+                );
+                if !hooked {
+                    self.start_reinstall(a, i, fx);
+                }
+            }
+            RefreshMode::RollingUpdateReplace => {
+                // OQ-11: the old instance stays in service while its replacement is created.
+                self.set_item(a, i, InstanceStatus::Running, Msg::Empty, fx);
+                if !self.has_room_for(1) {
+                    self.fail_item(a, i, Msg::CreateFailed, fx); // the 2,000-instance cap (§6.2)
+                    return;
+                }
+                self.activities[a as usize].items[i].step = Step::Creating;
+                let new = self.new_instance(false, draws, fx);
+                self.activities[a as usize].items[i].replacement = Some(new);
+                let owner = OpOwner::ReplaceNew {
+                    activity: a,
+                    item: i as u32,
+                };
+                self.start_op(
+                    OpKind::Create,
+                    new,
+                    owner,
+                    sa,
+                    HookScope::All,
+                    true,
+                    draws,
+                    fx,
+                );
+            }
+        }
+    }
+
+    /// OQ-10 step 3 and OQ-16: the launch configuration is read now.
+    fn start_reinstall(&mut self, a: u32, i: usize, fx: &mut Fx) {
+        let instance = self.activities[a as usize].items[i].instance;
+        self.set_lifecycle(
+            instance,
+            LifeCycleState::InStandby,
+            LifeCycleCause::HookDone,
+            fx,
+        );
+        self.set_item(a, i, InstanceStatus::Running, Msg::Empty, fx);
+        let (lc_version, lc_image) = {
+            let lc = self.current_lc();
+            (lc.version, lc.image)
+        };
+        let item = &mut self.activities[a as usize].items[i];
+        let target = item.restore_image.unwrap_or(lc_image);
+        if self.missing_images.contains(&target) {
+            self.fail_item(a, i, Msg::ImageNotFound, fx); // OQ-40
+            return;
+        }
+        item.lc_version = lc_version;
+        item.step = Step::Reinstalling;
+        item.generation += 1;
+        item.pre_image
+            .get_or_insert(self.instances[instance as usize].image);
+        fx.after(
+            item.draws.reinstall_ms,
+            Timer::ItemStep {
+                activity: a,
+                item: i as u32,
+                generation: item.generation,
+            },
+        );
+    }
+
+    fn on_item_step(
+        &mut self,
+        a: u32,
+        i: usize,
+        generation: u32,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let item = &self.activities[a as usize].items[i];
+        if item.generation != generation || !item.status.is_in_flight() {
+            return; // stale: the instance vanished or the attempt was superseded
+        }
+        match item.step {
+            Step::Reinstalling => match item.draws.reinstall_failure {
+                Some(msg) => self.fail_item(a, i, msg, fx),
+                None => {
+                    self.finish_reinstall(a, i, fx);
+                    // Step 4: EXTENSION launching hooks (OQ-14).
+                    let instance = self.activities[a as usize].items[i].instance;
+                    self.activities[a as usize].items[i].step = Step::LaunchingHooks;
+                    let subject = HookSubject::Item {
+                        activity: a,
+                        item: i as u32,
+                    };
+                    let hooked = self.start_hooks(
+                        subject,
+                        instance,
+                        LifecycleTransition::InstanceLaunching,
+                        HookScope::ExtensionOnly,
+                        draws,
+                        fx,
+                    );
+                    if !hooked {
+                        self.check_health(a, i, draws, fx);
+                    }
+                }
+            },
+            Step::AwaitingHealth => {
+                let timeout_s = self.activities[a as usize]
+                    .settings
+                    .check_instance_target_health_timeout_s;
+                if passes_health(&item.draws, timeout_s) {
+                    self.health_passed(a, i, draws, fx);
+                } else {
+                    let timeout_s = u32::try_from(timeout_s).unwrap_or(u32::MAX);
+                    self.health_failed(a, i, Msg::HealthTimeout { timeout_s }, fx);
+                }
+            }
+            Step::Idle
+            | Step::TerminatingHooks
+            | Step::LaunchingHooks
+            | Step::Creating
+            | Step::RemovingOld => {}
+        }
+    }
+
+    /// A hook run of a RESET item ended.
+    pub(crate) fn item_hooks_done(
+        &mut self,
+        a: u32,
+        i: usize,
+        transition: LifecycleTransition,
+        result: LifecycleActionResult,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let item = &self.activities[a as usize].items[i];
+        if !item.status.is_in_flight() {
+            return;
+        }
+        match (transition, item.step) {
+            // OQ-14: ABANDON on the terminating hook: the reinstall goes on anyway.
+            (LifecycleTransition::InstanceTerminating, Step::TerminatingHooks) => {
+                self.start_reinstall(a, i, fx)
+            }
+            (LifecycleTransition::InstanceLaunching, Step::LaunchingHooks) => match result {
+                LifecycleActionResult::Continue => self.check_health(a, i, draws, fx),
+                // OQ-14: ABANDON on the launching hook fails the refresh; the instance is kept.
+                LifecycleActionResult::Abandon => self.fail_item(a, i, Msg::HookAbandoned, fx),
+            },
+            _ => {}
+        }
+    }
+
+    /// Writes the refreshable fields read at reinstall start onto the instance (§3.4).
+    fn finish_reinstall(&mut self, a: u32, i: usize, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        let item = &act.items[i];
+        let lc = &self.launch_configs[item.lc_version as usize];
+        let image = item.restore_image.unwrap_or(lc.image);
+        let (activity, batch, lc_version, instance) =
+            (act.id, item.batch + 1, item.lc_version, item.instance);
+        let inst = &mut self.instances[instance as usize];
+        inst.image = image;
+        inst.config_version = Some(lc_version);
+        fx.emit(Event::Reinstalled {
+            activity,
+            batch,
+            instance: inst.id,
+            image,
+            lc_version,
+        });
+    }
+
+    /// OQ-10 step 5: CLB target health, only with a forward CLB bound (§2.1). For REPLACE the
+    /// new instance is checked (OQ-11).
+    fn check_health(&mut self, a: u32, i: usize, draws: &mut dyn Draws, fx: &mut Fx) {
+        let settings = self.activities[a as usize].settings;
+        let instance = self.activities[a as usize].items[i].instance;
+        if self.activities[a as usize].mode == RefreshMode::RollingUpdateReset {
+            self.set_lifecycle(
+                instance,
+                LifeCycleState::InStandby,
+                LifeCycleCause::HookDone,
+                fx,
+            );
+        }
+        if !(settings.check_instance_target_health && self.group.forward_clb) {
+            self.health_passed(a, i, draws, fx);
+            return;
+        }
+        let item = &mut self.activities[a as usize].items[i];
+        item.step = Step::AwaitingHealth;
+        item.generation += 1;
+        let timeout_ms = settings.check_instance_target_health_timeout_s * 1000;
+        let wait_ms = match item.draws.health_pass_ms {
+            Some(pass_ms) if pass_ms <= timeout_ms => pass_ms,
+            Some(_) | None => timeout_ms,
+        };
+        fx.after(
+            wait_ms,
+            Timer::ItemStep {
+                activity: a,
+                item: i as u32,
+                generation: item.generation,
+            },
+        );
+    }
+
+    fn health_passed(&mut self, a: u32, i: usize, draws: &mut dyn Draws, fx: &mut Fx) {
+        match self.activities[a as usize].mode {
+            RefreshMode::RollingUpdateReset => self.succeed_item(a, i, fx),
+            RefreshMode::RollingUpdateReplace => self.remove_old(a, i, draws, fx),
+        }
+    }
+
+    /// §2.1: a failed target-health check fails the instance, its CLB weight stays 0.
+    fn health_failed(&mut self, a: u32, i: usize, msg: Msg, fx: &mut Fx) {
+        if self.activities[a as usize].mode == RefreshMode::RollingUpdateReplace {
+            // OQ-11: the unhealthy new instance is released; the old one stays in service.
+            if let Some(new) = self.activities[a as usize].items[i].replacement {
+                self.release_instance(new, "target health check failed", fx);
+            }
+        }
+        self.fail_item(a, i, msg, fx);
+    }
+
+    // ---- REPLACE (OQ-11) -------------------------------------------------------------------
+
+    /// The new instance of a REPLACE item finished creating (hooks included).
+    pub(crate) fn on_replacement_created(
+        &mut self,
+        a: u32,
+        i: usize,
+        ok: bool,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let item = &self.activities[a as usize].items[i];
+        if !item.status.is_in_flight() || item.step != Step::Creating {
+            return; // the item ended meanwhile (old instance gone): the new instance just stays
+        }
+        if !ok {
+            self.fail_item(a, i, Msg::CreateFailed, fx);
+            return;
+        }
+        self.check_health(a, i, draws, fx);
+    }
+
+    /// OQ-11: the old instance is removed once the new one is in service (and healthy):
+    /// destroyed if auto-created, detached if manually attached.
+    fn remove_old(&mut self, a: u32, i: usize, draws: &mut dyn Draws, fx: &mut Fx) {
+        let (b, old) = {
+            let item = &self.activities[a as usize].items[i];
+            (item.batch, item.instance)
+        };
+        let sa = match self.activities[a as usize].batches[b as usize].remove_activity {
+            Some(sa) => sa,
+            None => {
+                let size = self.activities[a as usize].batches[b as usize].in_flight;
+                let sa = self.begin_scaling_activity(
+                    ScalingActivityType::RemoveInstances,
+                    Some(a),
+                    size,
+                    draws,
+                    fx,
+                );
+                self.activities[a as usize].batches[b as usize].remove_activity = Some(sa);
+                sa
+            }
+        };
+        let kind = match self.instances[old as usize].creation {
+            CreationType::AutoCreation => OpKind::Destroy,
+            CreationType::ManualAttaching => OpKind::Detach,
+        };
+        let item = &mut self.activities[a as usize].items[i];
+        item.step = Step::RemovingOld;
+        item.last_activity = Some(self.scaling_activities[sa as usize].id);
+        let owner = OpOwner::ReplaceOld {
+            activity: a,
+            item: i as u32,
+        };
+        self.start_op(kind, old, owner, sa, HookScope::All, false, draws, fx);
+    }
+
+    pub(crate) fn on_old_removed(
+        &mut self,
+        a: u32,
+        i: usize,
+        _ok: bool,
+        _draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let item = &self.activities[a as usize].items[i];
+        if item.status.is_in_flight() && item.step == Step::RemovingOld {
+            self.set_item(a, i, InstanceStatus::Successful, Msg::Success, fx);
+            self.item_done(a, i);
+        }
+    }
+
+    // ---- End of an attempt -------------------------------------------------------------------
+
+    /// OQ-10 step 6.
+    fn succeed_item(&mut self, a: u32, i: usize, fx: &mut Fx) {
+        self.set_item(a, i, InstanceStatus::Successful, Msg::Success, fx);
+        let instance = self.activities[a as usize].items[i].instance;
+        self.instances[instance as usize].held_by_refresh = false;
+        self.set_lifecycle(
+            instance,
+            LifeCycleState::InService,
+            LifeCycleCause::RefreshDone,
+            fx,
+        );
+        self.item_done(a, i);
+    }
+
+    /// RESET: a failed instance stays in standby with CLB weight 0 (§3.4, §1.5 rule 3).
+    /// REPLACE: the old instance stays in service (OQ-11).
+    pub(crate) fn fail_item(&mut self, a: u32, i: usize, msg: Msg, fx: &mut Fx) {
+        self.set_item(a, i, InstanceStatus::Failed, msg, fx);
+        let instance = self.activities[a as usize].items[i].instance;
+        let inst = &self.instances[instance as usize];
+        if inst.in_group && inst.held_by_refresh {
+            self.set_lifecycle(
+                instance,
+                LifeCycleState::InStandby,
+                LifeCycleCause::RefreshDone,
+                fx,
+            );
+        }
+        self.item_done(a, i);
+    }
+
+    /// An attempt ended; the batch is finished by `settle` once nothing else is in flight.
+    pub(crate) fn item_done(&mut self, a: u32, i: usize) {
+        let act = &mut self.activities[a as usize];
+        let item = &mut act.items[i];
+        item.step = Step::Idle;
+        item.generation += 1;
+        let b = item.batch;
+        let batch = &mut act.batches[b as usize];
+        batch.in_flight -= 1;
+        if batch.in_flight == 0 {
+            self.pending_batch_ends.push((a, b));
+        }
+    }
+
+    /// Finishes the batches whose last in-flight instance ended during this transition, in
+    /// the order they became idle. Deferring it keeps a batch end (which can start the next
+    /// batch, cancel, or roll back) out of the middle of per-instance loops. Every entry point
+    /// (`submit`, `on_timer`, `apply_change`) ends with it.
+    pub(crate) fn settle(&mut self, draws: &mut dyn Draws, fx: &mut Fx) {
+        let mut next = 0;
+        while next < self.pending_batch_ends.len() {
+            let (a, b) = self.pending_batch_ends[next];
+            next += 1;
+            self.finish_batch(a, b, draws, fx);
+        }
+        self.pending_batch_ends.clear();
+        if std::mem::take(&mut self.matching_due) {
+            self.match_desired_capacity(draws, fx);
+        }
+    }
+
+    /// OQ-12: the batch's status once nothing is in flight.
+    fn finish_batch(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        if act.batches[b as usize].in_flight > 0 {
+            return;
+        }
+        let (mut ok, mut failed) = (0u32, 0u32);
+        for i in act.batch_items(b) {
+            match act.items[i].status {
+                InstanceStatus::Successful => ok += 1,
+                InstanceStatus::Failed => failed += 1,
+                InstanceStatus::NotFound | InstanceStatus::Cancelled => {}
+                InstanceStatus::Waiting | InstanceStatus::Init | InstanceStatus::Running => {
+                    unreachable!("a batch finishes only when nothing is in flight")
+                }
+            }
+        }
+        let status = match (ok, failed) {
+            (_, 0) => BatchStatus::Successful,
+            (0, _) => BatchStatus::Failed,
+            (_, _) => BatchStatus::PartiallySuccessful,
+        };
+        self.activities[a as usize].batches[b as usize].ended = Some(fx.now);
+        self.set_batch(a, b, status, fx);
+        let sa_status = match status {
+            BatchStatus::Successful => ScalingActivityStatus::Successful,
+            BatchStatus::Failed => ScalingActivityStatus::Failed,
+            BatchStatus::PartiallySuccessful => ScalingActivityStatus::PartiallySuccessful,
+            BatchStatus::Waiting
+            | BatchStatus::Init
+            | BatchStatus::Running
+            | BatchStatus::Cancelled => {
+                unreachable!("finished batches only")
+            }
+        };
+        let batch = &self.activities[a as usize].batches[b as usize];
+        for sa in [batch.scaling_activity, batch.remove_activity]
+            .into_iter()
+            .flatten()
+        {
+            self.end_scaling_activity(sa, sa_status, fx); // OQ-45
+        }
+        self.after_batch(a, b, draws, fx);
+        self.wake_rollbacks(a, draws, fx);
+    }
+
+    /// OQ-13: what happens after a batch ends, in the documented order.
+    fn after_batch(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        if act.status.is_terminal() {
+            return; // cancelled or rolled back while this batch finished its in-flight instances
+        }
+        let has_failed = act
+            .batch_items(b)
+            .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped);
+        if has_failed {
+            // OQ-26: AUTO_ROLLBACK on a ROLLBACK activity is treated as AUTO_PAUSE.
+            let policy = match (act.activity_type, act.settings.fail_process) {
+                (ActivityType::Rollback, FailProcess::AutoRollback) => FailProcess::AutoPause,
+                (_, p) => p,
+            };
+            match policy {
+                FailProcess::AutoPause => {
+                    self.set_status(a, ActivityStatus::FailedPause, StatusCause::BatchFailed, fx);
+                }
+                FailProcess::AutoCancel => self.cancel_now(a, StatusCause::AutoCancel, draws, fx),
+                FailProcess::AutoRollback => self.auto_rollback(a, draws, fx),
+            }
+            return;
+        }
+        if act.status == ActivityStatus::ManualPause {
+            return; // OQ-13 step 2
+        }
+        self.advance_after_success(a, b, draws, fx);
+    }
+
+    /// OQ-13 steps 3–4 after a batch that ended without (unskipped) failures.
+    fn advance_after_success(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        let last = b as usize + 1 == act.batches.len();
+        if last {
+            self.batches_done(a, draws, fx);
+            return;
+        }
+        let pause = match act.settings.batch_pause {
+            BatchPause::FirstBatchPause => b == 0,
+            BatchPause::BatchIntervalPause => true,
+            BatchPause::Automatic => false,
+        };
+        if pause {
+            self.set_status(a, ActivityStatus::AutoPause, StatusCause::PausePolicy, fx);
+        } else {
+            let gap_ms = act.batch_gaps_ms[b as usize];
+            fx.after(
+                gap_ms,
+                Timer::NextBatch {
+                    activity: a,
+                    batch: b + 1,
+                },
+            );
+        }
+    }
+
+    /// After a Resume: the next batch starts at once (a Resume passes any pause), or the
+    /// activity moves on after the last batch.
+    fn advance(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        if b as usize + 1 == act.batches.len() {
+            self.batches_done(a, draws, fx);
+        } else {
+            self.start_batch(a, b + 1, draws, fx);
+        }
+    }
+
+    /// OQ-13 step 4: after the last batch, the surge scale-in (OQ-8), else SUCCESSFUL.
+    fn batches_done(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.activities[a as usize].surge.instances.is_empty() {
+            self.set_status(a, ActivityStatus::Successful, StatusCause::Completed, fx);
+        } else {
+            self.set_phase(a, Phase::SurgeIn, fx);
+            self.start_surge_in(a, draws, fx);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Resume and cancel work (admission in `api`)
+    // ------------------------------------------------------------------------------------
+
+    /// OQ-22 (and §1.4 for surge failures): what a Resume does once the status is RUNNING.
+    pub(crate) fn resume_work(
+        &mut self,
+        a: u32,
+        mode: ResumeMode,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
         let act = &self.activities[a as usize];
         if act.started.is_none() {
             // Paused during INIT: start now if the init delay already elapsed, else on its timer.
             if act.init_done {
-                self.begin(a, draws, fx);
+                self.begin_when_ready(a, draws, fx);
             }
             return;
         }
+        match act.phase {
+            Phase::SurgeOut => {
+                if act.surge.in_flight > 0 {
+                    return; // the scale-out carries on
+                }
+                if act.surge.failed {
+                    self.start_surge_out(a, draws, fx); // §1.4: Resume retries the scale-out
+                } else {
+                    self.set_phase(a, Phase::Batches, fx);
+                    self.start_batch(a, 0, draws, fx);
+                }
+            }
+            Phase::SurgeIn => {
+                if act.surge.in_flight == 0 {
+                    self.start_surge_in(a, draws, fx); // OQ-7: Resume retries the destruction
+                }
+            }
+            Phase::Batches => self.resume_batches(a, mode, draws, fx),
+            Phase::Init | Phase::Done => {}
+        }
+    }
+
+    fn resume_batches(&mut self, a: u32, mode: ResumeMode, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
         let b = act.cursor;
         if act.batches[b as usize].in_flight > 0 {
             return; // manual pause mid-batch: the batch just carries on
@@ -574,512 +947,6 @@ impl World {
         }
     }
 
-    /// OQ-24.
-    fn cancel(&mut self, a: u32, fx: &mut Fx) -> Result<ApiOutput, ApiError> {
-        let act = &self.activities[a as usize];
-        let idle = act.in_flight() == 0 && act.phase != Phase::SurgeIn;
-        let allowed = (act.status.is_paused() && idle)
-            || (act.status == ActivityStatus::Init && act.started.is_none());
-        if !allowed {
-            return Err(conflict(
-                act,
-                &self.names,
-                "CancelInstanceRefresh",
-                "a paused activity with no batch refreshing (pause it and wait for the current batch to end), or INIT",
-            ));
-        }
-        self.cancel_now(a, StatusCause::CancelRequested, fx);
-        Ok(ApiOutput::Empty)
-    }
-
-    /// §1.5 / OQ-24 effects: waiting batches and their waiting instances → CANCELLED; finished
-    /// batches unchanged; FAILED instances stay in standby.
-    fn cancel_now(&mut self, a: u32, cause: StatusCause, fx: &mut Fx) {
-        let batches = self.activities[a as usize].batches.len() as u32;
-        for b in 0..batches {
-            if self.activities[a as usize].batches[b as usize].status != BatchStatus::Waiting {
-                continue;
-            }
-            for i in self.activities[a as usize].batch_items(b) {
-                if self.activities[a as usize].items[i].status == InstanceStatus::Waiting {
-                    self.set_item(a, i, InstanceStatus::Cancelled, Msg::Cancelled, fx);
-                }
-            }
-            self.set_batch(a, b, BatchStatus::Cancelled, fx);
-        }
-        self.set_status(a, ActivityStatus::Cancelled, cause, fx);
-    }
-
-    // ------------------------------------------------------------------------------------
-    // Group APIs that interact with a refresh
-    // ------------------------------------------------------------------------------------
-
-    /// OQ-17: refused while a refresh holds the group.
-    fn enable_group(&mut self, group_id: &str, fx: &mut Fx) -> Result<ApiOutput, ApiError> {
-        self.require_group(group_id)?;
-        if let Some(active) = self.activities.iter().find(|a| !a.status.is_terminal()) {
-            return Err(ApiError::new(
-                ErrorCode::ResourceUnavailableAutoScalingGroupInRefreshActivity,
-                format!(
-                    "The scaling group cannot be enabled during refresh activity {}",
-                    self.names.get(active.id)
-                ),
-            ));
-        }
-        self.set_enabled(EnabledStatus::Enabled, "EnableAutoScalingGroup", fx);
-        Ok(ApiOutput::Empty)
-    }
-
-    /// OQ-17: allowed; during a refresh it changes what will be restored.
-    fn disable_group(&mut self, group_id: &str, fx: &mut Fx) -> Result<ApiOutput, ApiError> {
-        self.require_group(group_id)?;
-        if self.group.remembered_enabled.is_some() {
-            self.group.remembered_enabled = Some(EnabledStatus::Disabled);
-        }
-        self.set_enabled(EnabledStatus::Disabled, "DisableAutoScalingGroup", fx);
-        Ok(ApiOutput::Empty)
-    }
-
-    /// §6.9, OQ-16, OQ-34: a new launch-configuration version; later reinstalls read it.
-    fn modify_launch_configuration(
-        &mut self,
-        req: &ModifyLaunchConfigurationRequest,
-        fx: &mut Fx,
-    ) -> Result<ApiOutput, ApiError> {
-        if req.launch_configuration_id != self.current_lc().spec.id {
-            return Err(ApiError::new(
-                ErrorCode::ResourceNotFoundLaunchConfigurationIdNotFound,
-                format!(
-                    "The launch configuration {} does not exist",
-                    req.launch_configuration_id
-                ),
-            ));
-        }
-        self.apply_launch_config_change(req, fx);
-        Ok(ApiOutput::Empty)
-    }
-
-    pub fn apply_launch_config_change(
-        &mut self,
-        req: &ModifyLaunchConfigurationRequest,
-        fx: &mut Fx,
-    ) {
-        let mut spec = self.current_lc().spec.clone();
-        let mut changed = Vec::new();
-        let json = |v: &Value| serde_json::to_string(v).expect("JSON values always serialize");
-        if let Some(image) = &req.image_id {
-            spec.image_id = image.clone();
-            changed.push("ImageId");
-        }
-        if let Some(user_data) = &req.user_data {
-            spec.user_data = user_data.clone();
-            changed.push("UserData");
-        }
-        if let Some(v) = &req.enhanced_service {
-            spec.enhanced_service = json(v);
-            changed.push("EnhancedService");
-        }
-        if let Some(v) = &req.host_name_settings {
-            spec.host_name = json(v);
-            changed.push("HostNameSettings");
-        }
-        if let Some(v) = &req.login_settings {
-            spec.login_settings = json(v);
-            changed.push("LoginSettings");
-        }
-        if let Some(types) = &req.instance_types {
-            spec.instance_type = types.first().cloned().unwrap_or_default();
-            changed.push("InstanceTypes");
-        }
-        let version = self.launch_configs.len() as u32;
-        let image = self.names.intern(&spec.image_id);
-        self.launch_configs.push(super::world::LaunchConfig {
-            version,
-            spec,
-            image,
-        });
-        fx.emit(Event::LaunchConfig {
-            version,
-            image,
-            changed: changed.join(",").into_boxed_str(),
-        });
-    }
-
-    // ------------------------------------------------------------------------------------
-    // Timers
-    // ------------------------------------------------------------------------------------
-
-    pub fn on_timer(&mut self, timer: Timer, draws: &mut dyn Draws, fx: &mut Fx) {
-        match timer {
-            Timer::InitDone { activity } => {
-                let act = &mut self.activities[activity as usize];
-                act.init_done = true;
-                let runnable = matches!(act.status, ActivityStatus::Init | ActivityStatus::Running);
-                if act.started.is_none() && runnable {
-                    self.begin(activity, draws, fx);
-                }
-            }
-            Timer::NextBatch { activity, batch } => {
-                let act = &self.activities[activity as usize];
-                let due = act.status == ActivityStatus::Running
-                    && act.cursor + 1 == batch
-                    && act.batches[batch as usize].status == BatchStatus::Waiting;
-                if due {
-                    self.start_batch(activity, batch, draws, fx);
-                }
-            }
-            Timer::ItemStep {
-                activity,
-                item,
-                generation,
-            } => self.on_item_step(activity, item as usize, generation, fx),
-            Timer::ScalingActivityEnd { scaling_activity } => {
-                self.end_scaling_activity(scaling_activity, ScalingActivityStatus::Successful, fx);
-            }
-        }
-    }
-
-    /// OQ-9: INIT → RUNNING, StartTime := now; the first batch starts.
-    fn begin(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
-        if self.activities[a as usize].status == ActivityStatus::Init {
-            self.set_status(a, ActivityStatus::Running, StatusCause::Started, fx);
-        }
-        self.activities[a as usize].started = Some(fx.now);
-        self.set_phase(a, Phase::Batches, fx);
-        self.start_batch(a, 0, draws, fx);
-    }
-
-    // ------------------------------------------------------------------------------------
-    // Batches (OQ-3, OQ-10, OQ-12, OQ-13)
-    // ------------------------------------------------------------------------------------
-
-    /// Can this instance be refreshed now (OQ-3)? `Err(status)` says what its item becomes.
-    fn refreshable(&self, instance: u32) -> Result<(), (InstanceStatus, Msg)> {
-        let inst = &self.instances[instance as usize];
-        if !inst.in_group {
-            return Err((InstanceStatus::NotFound, Msg::NotFound));
-        }
-        let running = inst.state == LifeCycleState::InService || inst.held_by_refresh;
-        if inst.standby || !running {
-            return Err((InstanceStatus::Cancelled, Msg::NotRunning));
-        }
-        Ok(())
-    }
-
-    fn start_batch(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
-        {
-            let act = &mut self.activities[a as usize];
-            act.cursor = b;
-            act.batches[b as usize].started = Some(fx.now);
-        }
-        self.set_batch(a, b, BatchStatus::Init, fx);
-        let mut startable = Vec::new();
-        for i in self.activities[a as usize].batch_items(b) {
-            let item = &self.activities[a as usize].items[i];
-            if item.status != InstanceStatus::Waiting {
-                continue; // already NOT_FOUND
-            }
-            match self.refreshable(item.instance) {
-                Ok(()) => startable.push(i),
-                Err((status, msg)) => self.set_item(a, i, status, msg, fx),
-            }
-        }
-        self.run_attempts(a, b, &startable, draws, fx);
-    }
-
-    /// Starts one attempt for each listed item as one scaling activity (OQ-10: the batch is one
-    /// scaling activity; a retry creates a new one).
-    fn run_attempts(
-        &mut self,
-        a: u32,
-        b: u32,
-        items: &[usize],
-        draws: &mut dyn Draws,
-        fx: &mut Fx,
-    ) {
-        if items.is_empty() {
-            self.finish_batch(a, b, fx);
-            return;
-        }
-        let sa = self.begin_scaling_activity(
-            ScalingActivityType::ResetInstances,
-            Some(a),
-            items.len() as u32,
-            draws,
-            fx,
-        );
-        self.activities[a as usize].batches[b as usize].scaling_activity = Some(sa);
-        self.set_batch(a, b, BatchStatus::Running, fx);
-        let sa_id = self.scaling_activities[sa as usize].id;
-        for &i in items {
-            self.begin_attempt(a, i, sa_id, draws, fx);
-        }
-    }
-
-    /// OQ-10 steps 1–3.
-    fn begin_attempt(&mut self, a: u32, i: usize, sa: Sym, draws: &mut dyn Draws, fx: &mut Fx) {
-        let instance = self.activities[a as usize].items[i].instance;
-        let (key, inst_id) = {
-            let inst = &self.instances[instance as usize];
-            (inst.key, inst.id)
-        };
-        {
-            let act = &mut self.activities[a as usize];
-            let item = &mut act.items[i];
-            item.attempt += 1;
-            item.generation += 1;
-            item.last_activity = Some(sa);
-            item.draws = draws.attempt(key, inst_id, item.attempt);
-            let b = item.batch as usize;
-            act.batches[b].in_flight += 1;
-        }
-        self.set_item(a, i, InstanceStatus::Init, Msg::Empty, fx);
-        // Step 1: leave service (CLB weight 0, standby; OQ-19 shows it as IN_STANDBY).
-        self.instances[instance as usize].held_by_refresh = true;
-        self.set_lifecycle(
-            instance,
-            LifeCycleState::InStandby,
-            LifeCycleCause::RefreshStart,
-            fx,
-        );
-        self.start_reinstall(a, i, fx);
-    }
-
-    /// OQ-10 step 3 and OQ-16: the launch configuration is read now.
-    fn start_reinstall(&mut self, a: u32, i: usize, fx: &mut Fx) {
-        self.set_item(a, i, InstanceStatus::Running, Msg::Empty, fx);
-        let (lc_version, lc_image) = {
-            let lc = self.current_lc();
-            (lc.version, lc.image)
-        };
-        let act = &mut self.activities[a as usize];
-        let item = &mut act.items[i];
-        let target = item.restore_image.unwrap_or(lc_image);
-        if self.missing_images.contains(&target) {
-            self.fail_item(a, i, Msg::ImageNotFound, fx);
-            return;
-        }
-        item.lc_version = lc_version;
-        item.step = Step::Reinstalling;
-        let inst = &self.instances[item.instance as usize];
-        item.pre_image.get_or_insert(inst.image);
-        fx.after(
-            item.draws.reinstall_ms,
-            Timer::ItemStep {
-                activity: a,
-                item: i as u32,
-                generation: item.generation,
-            },
-        );
-    }
-
-    fn on_item_step(&mut self, a: u32, i: usize, generation: u32, fx: &mut Fx) {
-        let item = &self.activities[a as usize].items[i];
-        if item.generation != generation || !item.status.is_in_flight() {
-            return; // stale: the instance vanished or the attempt was superseded
-        }
-        match item.step {
-            Step::Reinstalling => match item.draws.reinstall_failure {
-                Some(msg) => self.fail_item(a, i, msg, fx),
-                None => {
-                    self.finish_reinstall(a, i, fx);
-                    self.after_reinstall(a, i, fx);
-                }
-            },
-            Step::AwaitingHealth => {
-                let timeout_s = self.activities[a as usize]
-                    .settings
-                    .check_instance_target_health_timeout_s;
-                if passes_health(&item.draws, timeout_s) {
-                    self.succeed_item(a, i, fx);
-                } else {
-                    let timeout_s = u32::try_from(timeout_s).unwrap_or(u32::MAX);
-                    self.fail_item(a, i, Msg::HealthTimeout { timeout_s }, fx);
-                }
-            }
-            Step::Idle => {}
-        }
-    }
-
-    /// Writes the refreshable fields read at reinstall start onto the instance (§3.4).
-    fn finish_reinstall(&mut self, a: u32, i: usize, fx: &mut Fx) {
-        let act = &self.activities[a as usize];
-        let item = &act.items[i];
-        let lc = &self.launch_configs[item.lc_version as usize];
-        let image = item.restore_image.unwrap_or(lc.image);
-        let (activity, batch, lc_version, instance) =
-            (act.id, item.batch + 1, item.lc_version, item.instance);
-        let inst = &mut self.instances[instance as usize];
-        inst.image = image;
-        inst.config_version = Some(lc_version);
-        fx.emit(Event::Reinstalled {
-            activity,
-            batch,
-            instance: inst.id,
-            image,
-            lc_version,
-        });
-    }
-
-    /// OQ-10 step 5: CLB target health, only with a forward CLB bound (§2.1).
-    fn after_reinstall(&mut self, a: u32, i: usize, fx: &mut Fx) {
-        let settings = self.activities[a as usize].settings;
-        if !(settings.check_instance_target_health && self.group.forward_clb) {
-            self.succeed_item(a, i, fx);
-            return;
-        }
-        let item = &mut self.activities[a as usize].items[i];
-        item.step = Step::AwaitingHealth;
-        let timeout_ms = settings.check_instance_target_health_timeout_s * 1000;
-        let wait_ms = match item.draws.health_pass_ms {
-            Some(pass_ms) if pass_ms <= timeout_ms => pass_ms,
-            Some(_) | None => timeout_ms,
-        };
-        fx.after(
-            wait_ms,
-            Timer::ItemStep {
-                activity: a,
-                item: i as u32,
-                generation: item.generation,
-            },
-        );
-    }
-
-    /// OQ-10 step 6.
-    fn succeed_item(&mut self, a: u32, i: usize, fx: &mut Fx) {
-        self.set_item(a, i, InstanceStatus::Successful, Msg::Success, fx);
-        let instance = self.activities[a as usize].items[i].instance;
-        self.instances[instance as usize].held_by_refresh = false;
-        self.set_lifecycle(
-            instance,
-            LifeCycleState::InService,
-            LifeCycleCause::RefreshDone,
-            fx,
-        );
-        self.item_done(a, i, fx);
-    }
-
-    /// A failed instance stays in standby with CLB weight 0 (§3.4, §1.5 rule 3).
-    fn fail_item(&mut self, a: u32, i: usize, msg: Msg, fx: &mut Fx) {
-        self.set_item(a, i, InstanceStatus::Failed, msg, fx);
-        self.item_done(a, i, fx);
-    }
-
-    fn item_done(&mut self, a: u32, i: usize, fx: &mut Fx) {
-        let act = &mut self.activities[a as usize];
-        let item = &mut act.items[i];
-        item.step = Step::Idle;
-        let b = item.batch;
-        let batch = &mut act.batches[b as usize];
-        batch.in_flight -= 1;
-        if batch.in_flight == 0 {
-            self.finish_batch(a, b, fx);
-        }
-    }
-
-    /// OQ-12: the batch's status once nothing is in flight.
-    fn finish_batch(&mut self, a: u32, b: u32, fx: &mut Fx) {
-        let act = &self.activities[a as usize];
-        let (mut ok, mut failed) = (0u32, 0u32);
-        for i in act.batch_items(b) {
-            match act.items[i].status {
-                InstanceStatus::Successful => ok += 1,
-                InstanceStatus::Failed => failed += 1,
-                InstanceStatus::NotFound | InstanceStatus::Cancelled => {}
-                InstanceStatus::Waiting | InstanceStatus::Init | InstanceStatus::Running => {
-                    unreachable!("a batch finishes only when nothing is in flight")
-                }
-            }
-        }
-        let status = match (ok, failed) {
-            (_, 0) => BatchStatus::Successful,
-            (0, _) => BatchStatus::Failed,
-            (_, _) => BatchStatus::PartiallySuccessful,
-        };
-        self.activities[a as usize].batches[b as usize].ended = Some(fx.now);
-        self.set_batch(a, b, status, fx);
-        if let Some(sa) = self.activities[a as usize].batches[b as usize].scaling_activity {
-            let sa_status = match status {
-                BatchStatus::Successful => ScalingActivityStatus::Successful,
-                BatchStatus::Failed => ScalingActivityStatus::Failed,
-                BatchStatus::PartiallySuccessful => ScalingActivityStatus::PartiallySuccessful,
-                BatchStatus::Waiting
-                | BatchStatus::Init
-                | BatchStatus::Running
-                | BatchStatus::Cancelled => {
-                    unreachable!("finished batches only")
-                }
-            };
-            self.end_scaling_activity(sa, sa_status, fx);
-        }
-        self.after_batch(a, b, fx);
-    }
-
-    /// OQ-13: what happens after a batch ends, in the documented order.
-    fn after_batch(&mut self, a: u32, b: u32, fx: &mut Fx) {
-        let act = &self.activities[a as usize];
-        if act.status.is_terminal() {
-            return; // e.g. cancelled while this batch finished its in-flight instances
-        }
-        let has_failed = act
-            .batch_items(b)
-            .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped);
-        if has_failed {
-            match act.settings.fail_process {
-                FailProcess::AutoPause => {
-                    self.set_status(a, ActivityStatus::FailedPause, StatusCause::BatchFailed, fx);
-                }
-                FailProcess::AutoCancel => self.cancel_now(a, StatusCause::AutoCancel, fx),
-                FailProcess::AutoRollback => {
-                    unreachable!("AUTO_ROLLBACK is refused at Start by this version")
-                }
-            }
-            return;
-        }
-        if act.status == ActivityStatus::ManualPause {
-            return; // OQ-13 step 2
-        }
-        self.advance_after_success(a, b, fx);
-    }
-
-    /// OQ-13 steps 3–4 after a batch that ended without (unskipped) failures.
-    fn advance_after_success(&mut self, a: u32, b: u32, fx: &mut Fx) {
-        let act = &self.activities[a as usize];
-        let last = b as usize + 1 == act.batches.len();
-        if last {
-            self.complete(a, fx);
-            return;
-        }
-        let pause = match act.settings.batch_pause {
-            BatchPause::FirstBatchPause => b == 0,
-            BatchPause::BatchIntervalPause => true,
-            BatchPause::Automatic => false,
-        };
-        if pause {
-            self.set_status(a, ActivityStatus::AutoPause, StatusCause::PausePolicy, fx);
-        } else {
-            let gap_ms = act.batch_gaps_ms[b as usize];
-            fx.after(
-                gap_ms,
-                Timer::NextBatch {
-                    activity: a,
-                    batch: b + 1,
-                },
-            );
-        }
-    }
-
-    /// After a Resume: the next batch starts at once (a Resume passes any pause), or the
-    /// activity completes after the last batch.
-    fn advance(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
-        let act = &self.activities[a as usize];
-        if b as usize + 1 == act.batches.len() {
-            self.complete(a, fx);
-        } else {
-            self.start_batch(a, b + 1, draws, fx);
-        }
-    }
-
     /// OQ-22 RETRY: the current batch's failed instances go FAILED → WAITING → INIT again in a
     /// new scaling activity.
     fn retry_items(
@@ -1099,25 +966,56 @@ impl World {
                     self.set_item(a, i, InstanceStatus::Waiting, Msg::Empty, fx);
                     startable.push(i);
                 }
+                // OQ-42: gone → NOT_FOUND; stopped or standby meanwhile → stays FAILED.
                 Err((InstanceStatus::NotFound, msg)) => {
                     self.set_item(a, i, InstanceStatus::NotFound, msg, fx)
                 }
-                Err(_) => {} // stays FAILED (e.g. the user stopped it meanwhile)
+                Err(_) => {}
             }
         }
         self.run_attempts(a, b, &startable, draws, fx);
     }
 
-    /// OQ-13 step 4: after the last batch (no surge instances in this version) → SUCCESSFUL.
-    fn complete(&mut self, a: u32, fx: &mut Fx) {
-        self.set_status(a, ActivityStatus::Successful, StatusCause::Completed, fx);
+    /// §1.5 / OQ-24 effects: waiting batches and their waiting instances → CANCELLED; finished
+    /// batches unchanged; FAILED instances stay in standby; surge instances destroyed.
+    pub(crate) fn cancel_now(
+        &mut self,
+        a: u32,
+        cause: StatusCause,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        self.cancel_waiting(a, fx);
+        self.clean_up_surge(a, draws, fx);
+        self.set_status(a, ActivityStatus::Cancelled, cause, fx);
+    }
+
+    pub(crate) fn cancel_waiting(&mut self, a: u32, fx: &mut Fx) {
+        let batches = self.activities[a as usize].batches.len() as u32;
+        for b in 0..batches {
+            if self.activities[a as usize].batches[b as usize].status != BatchStatus::Waiting {
+                continue;
+            }
+            for i in self.activities[a as usize].batch_items(b) {
+                if self.activities[a as usize].items[i].status == InstanceStatus::Waiting {
+                    self.set_item(a, i, InstanceStatus::Cancelled, Msg::Cancelled, fx);
+                }
+            }
+            self.set_batch(a, b, BatchStatus::Cancelled, fx);
+        }
     }
 
     // ------------------------------------------------------------------------------------
     // Status setters: every change is exactly one record
     // ------------------------------------------------------------------------------------
 
-    fn set_status(&mut self, a: u32, to: ActivityStatus, cause: StatusCause, fx: &mut Fx) {
+    pub(crate) fn set_status(
+        &mut self,
+        a: u32,
+        to: ActivityStatus,
+        cause: StatusCause,
+        fx: &mut Fx,
+    ) {
         let act = &mut self.activities[a as usize];
         let from = act.status;
         if from == to {
@@ -1137,7 +1035,7 @@ impl World {
         }
     }
 
-    fn set_phase(&mut self, a: u32, to: Phase, fx: &mut Fx) {
+    pub(crate) fn set_phase(&mut self, a: u32, to: Phase, fx: &mut Fx) {
         let act = &mut self.activities[a as usize];
         if act.phase != to {
             fx.emit(Event::Phase {
@@ -1166,7 +1064,7 @@ impl World {
         });
     }
 
-    fn set_item(&mut self, a: u32, i: usize, to: InstanceStatus, msg: Msg, fx: &mut Fx) {
+    pub(crate) fn set_item(&mut self, a: u32, i: usize, to: InstanceStatus, msg: Msg, fx: &mut Fx) {
         let act = &mut self.activities[a as usize];
         let item = &mut act.items[i];
         let from = item.status;
@@ -1182,179 +1080,6 @@ impl World {
             scaling_activity: item.last_activity,
         });
     }
-
-    // ------------------------------------------------------------------------------------
-    // External changes (faults)
-    // ------------------------------------------------------------------------------------
-
-    pub fn apply_change(&mut self, change: &WorldChange, draws: &mut dyn Draws, fx: &mut Fx) {
-        match change {
-            WorldChange::InstanceLeaves { instance, how } => {
-                self.instance_leaves(*instance, *how, "external", fx)
-            }
-            WorldChange::InstanceStops { instance } => self.instance_stops(*instance, fx),
-            WorldChange::InstanceStarts { instance } => {
-                let inst = &self.instances[*instance as usize];
-                if inst.in_group && inst.state == LifeCycleState::Stopped {
-                    self.set_lifecycle(
-                        *instance,
-                        LifeCycleState::InService,
-                        LifeCycleCause::External,
-                        fx,
-                    );
-                }
-            }
-            WorldChange::InstanceEntersStandby { instance } => {
-                let inst = &self.instances[*instance as usize];
-                // EnterStandby takes only running instances; one being refreshed is in operation.
-                if inst.in_group && inst.state == LifeCycleState::InService {
-                    self.instances[*instance as usize].standby = true;
-                    self.set_lifecycle(
-                        *instance,
-                        LifeCycleState::InStandby,
-                        LifeCycleCause::External,
-                        fx,
-                    );
-                }
-            }
-            WorldChange::InstanceExitsStandby { instance } => {
-                let inst = &self.instances[*instance as usize];
-                let in_flight = self.instance_in_flight(*instance).is_some();
-                if inst.in_group && inst.state == LifeCycleState::InStandby && !in_flight {
-                    let inst = &mut self.instances[*instance as usize];
-                    inst.standby = false;
-                    inst.held_by_refresh = false;
-                    self.set_lifecycle(
-                        *instance,
-                        LifeCycleState::InService,
-                        LifeCycleCause::External,
-                        fx,
-                    );
-                }
-            }
-            WorldChange::GroupStatus(to) => {
-                let from = self.group.status;
-                if from != *to {
-                    self.group.status = *to;
-                    fx.emit(Event::GroupStatus { from, to: *to });
-                }
-            }
-            WorldChange::RoleAuthorized(authorized) => {
-                self.role_authorized = *authorized;
-                fx.emit(Event::RoleAuthorized {
-                    authorized: *authorized,
-                });
-            }
-            WorldChange::ImageAvailable { image, available } => {
-                let sym = self.names.intern(image);
-                if *available {
-                    self.missing_images.remove(&sym);
-                } else {
-                    self.missing_images.insert(sym);
-                }
-                fx.emit(Event::ImageAvailability {
-                    image: sym,
-                    available: *available,
-                });
-            }
-            WorldChange::InternalError => {
-                for a in 0..self.activities.len() as u32 {
-                    if !self.activities[a as usize].status.is_terminal() {
-                        self.set_status(a, ActivityStatus::Failed, StatusCause::InternalError, fx);
-                    }
-                }
-            }
-            WorldChange::ScalingActivity {
-                activity_type,
-                duration_ms,
-            } => self.begin_external_scaling_activity(*activity_type, *duration_ms, draws, fx),
-            WorldChange::LaunchConfig(req) => self.apply_launch_config_change(req, fx),
-        }
-    }
-
-    /// The (activity, item) refreshing this instance right now, if any.
-    pub fn instance_in_flight(&self, instance: u32) -> Option<(u32, usize)> {
-        self.activities.iter().enumerate().find_map(|(a, act)| {
-            act.items
-                .iter()
-                .position(|it| it.instance == instance && it.status.is_in_flight())
-                .map(|i| (a as u32, i))
-        })
-    }
-
-    /// §3.4, §1.1 rule 4: an instance leaving the group becomes NOT_FOUND in every activity
-    /// where it was still pending or in flight, and never blocks the activity.
-    pub fn instance_leaves(
-        &mut self,
-        instance: u32,
-        how: Departure,
-        cause: &'static str,
-        fx: &mut Fx,
-    ) {
-        let inst = &mut self.instances[instance as usize];
-        if !inst.in_group {
-            return;
-        }
-        inst.in_group = false;
-        inst.held_by_refresh = false;
-        fx.emit(Event::InstanceLeft {
-            instance: inst.id,
-            from: inst.state,
-            how,
-            cause,
-        });
-        for a in 0..self.activities.len() as u32 {
-            let pending: Vec<usize> = self.activities[a as usize]
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, it)| {
-                    it.instance == instance
-                        && matches!(
-                            it.status,
-                            InstanceStatus::Waiting
-                                | InstanceStatus::Init
-                                | InstanceStatus::Running
-                        )
-                })
-                .map(|(i, _)| i)
-                .collect();
-            for i in pending {
-                let was_in_flight = self.activities[a as usize].items[i].status.is_in_flight();
-                self.activities[a as usize].items[i].generation += 1;
-                self.set_item(a, i, InstanceStatus::NotFound, Msg::NotFound, fx);
-                if was_in_flight {
-                    self.item_done(a, i, fx);
-                }
-            }
-        }
-    }
-
-    /// A CVM-console stop: an instance being refreshed fails its refresh.
-    fn instance_stops(&mut self, instance: u32, fx: &mut Fx) {
-        let inst = &self.instances[instance as usize];
-        if !inst.in_group || inst.state == LifeCycleState::Stopped {
-            return;
-        }
-        self.instances[instance as usize].held_by_refresh = false;
-        self.set_lifecycle(
-            instance,
-            LifeCycleState::Stopped,
-            LifeCycleCause::External,
-            fx,
-        );
-        if let Some((a, i)) = self.instance_in_flight(instance) {
-            self.activities[a as usize].items[i].generation += 1;
-            self.fail_item(a, i, Msg::InstanceStopped, fx);
-        }
-    }
-}
-
-/// OQ-10 step 5: passes when the target is healthy within the timeout.
-fn passes_health(draws: &super::AttemptDraws, timeout_s: u64) -> bool {
-    draws
-        .health_pass_ms
-        .is_some_and(|pass_ms| pass_ms <= timeout_s * 1000)
 }
 
 #[cfg(test)]

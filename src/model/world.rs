@@ -5,7 +5,8 @@ use super::draws::{Draws, IdKind};
 use super::{Fx, Timer};
 use crate::api::{
     Action, ActivityStatus, ActivityType, ApiError, BatchStatus, CreationType, EnabledStatus,
-    ErrorCode, GroupStatus, InstanceStatus, LifeCycleState, RefreshMode, RefreshSettings,
+    ErrorCode, GroupStatus, InstanceStatus, LifeCycleState, LifecycleActionResult,
+    LifecycleTransition, LifecycleTransitionType, RefreshMode, RefreshSettings,
     ScalingActivityStatus, ScalingActivityType,
 };
 use crate::hash::stable_hash;
@@ -38,6 +39,30 @@ pub struct WorldSpec {
     pub max_instances: usize,
     /// Wall-clock instant of simulated time 0, for rendering API times.
     pub epoch: crate::time::Epoch,
+    /// Lifecycle hooks, in the order they are processed (§6.8).
+    pub hooks: Vec<HookSpec>,
+    pub scaling_policies: Vec<PolicySpec>,
+    /// `ServiceSettings.ReplaceMonitorUnhealthy` (§6.5).
+    pub replace_unhealthy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookSpec {
+    pub id: String,
+    pub transition: LifecycleTransition,
+    pub transition_type: LifecycleTransitionType,
+    pub default_result: LifecycleActionResult,
+    pub heartbeat_timeout_ms: u64,
+    /// The user's automation completes the action by itself (after `timing.hook_response`);
+    /// otherwise only `CompleteLifecycleAction` calls or the heartbeat timeout resolve it.
+    pub auto_complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicySpec {
+    pub id: String,
+    /// Change in desired capacity when the policy runs.
+    pub adjustment: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +133,13 @@ pub struct Instance {
     pub surge: bool,
     /// The id's first 16 bytes, big-endian: orders ids like their text, without touching it.
     pub id_prefix: [u64; 2],
+    /// The instance operation (create, destroy, detach) under way, if any.
+    pub op: Option<u32>,
+    /// The hook run pending on this instance, if any.
+    pub hook_run: Option<u32>,
+    /// Hook actions and operations this instance has had, to key their draws (D7).
+    pub hook_runs_seen: u32,
+    pub ops_seen: u32,
 }
 
 /// The first 16 bytes of `text` as two big-endian words (zero-padded).
@@ -130,14 +162,157 @@ pub struct ScalingActivity {
     pub instances: u32,
     pub started: SimTime,
     pub ended: Option<SimTime>,
+    /// Operations of a non-refresh scaling activity still running, and how they ended.
+    pub ops_pending: u32,
+    pub ops_ok: u32,
+    pub ops_failed: u32,
+    /// How each successful operation moves DesiredCapacity (§6.2: by the number actually
+    /// created or removed).
+    pub desired_per_success: i64,
+    /// Started by desired-capacity matching (OQ-32), which does not retry a total failure at
+    /// once (the group's IMMEDIATE_RETRY would otherwise spin at one instant).
+    pub matching: bool,
 }
 
-/// Where an item is inside its attempt (OQ-10).
+/// Where an item is inside its attempt (OQ-10 for RESET, OQ-11 for REPLACE).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     Idle,
+    /// RESET: EXTENSION terminating hooks before the reinstall (OQ-14).
+    TerminatingHooks,
     Reinstalling,
+    /// RESET: EXTENSION launching hooks after the reinstall (OQ-14).
+    LaunchingHooks,
+    /// CLB target health of the reinstalled (RESET) or new (REPLACE) instance (OQ-10 step 5).
     AwaitingHealth,
+    /// REPLACE: the new instance is being created (hooks included).
+    Creating,
+    /// REPLACE: the old instance is being removed (hooks included).
+    RemovingOld,
+}
+
+/// A lifecycle hook of the group (§6.8).
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub id: Sym,
+    pub transition: LifecycleTransition,
+    pub transition_type: LifecycleTransitionType,
+    pub default_result: LifecycleActionResult,
+    pub heartbeat_timeout_ms: u64,
+    pub auto_complete: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScalingPolicy {
+    pub id: Sym,
+    pub adjustment: i64,
+}
+
+/// What an instance operation does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Create,
+    Destroy,
+    Detach,
+}
+
+/// Whom an instance operation reports to when it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpOwner {
+    /// OQ-7: a MaxSurge instance being created before the first batch.
+    SurgeOut { activity: u32 },
+    /// OQ-7: a MaxSurge instance destroyed in the final scale-in.
+    SurgeIn { activity: u32 },
+    /// OQ-24/OQ-26: surge instances destroyed after a cancel or an AUTO_ROLLBACK (never fails).
+    SurgeCleanup { activity: u32 },
+    /// OQ-11: the new instance replacing item `item`'s instance.
+    ReplaceNew { activity: u32, item: u32 },
+    /// OQ-11: removal of item `item`'s old instance.
+    ReplaceOld { activity: u32, item: u32 },
+    /// A scaling activity outside refresh (manual APIs, desired-capacity matching,
+    /// unhealthy replacement).
+    Scaling { scaling_activity: u32 },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpStage {
+    /// Waiting for lifecycle hooks.
+    Hooks,
+    /// Creating or destroying.
+    Working,
+    Finished,
+}
+
+/// A create / destroy / detach of one instance.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub kind: OpKind,
+    pub instance: u32,
+    pub owner: OpOwner,
+    pub scaling_activity: u32,
+    pub stage: OpStage,
+    pub generation: u32,
+    pub duration_ms: u64,
+    /// Whether the work itself fails (sampled, or forced by a capacity fault).
+    pub fails: bool,
+    /// Whether a failure counts (the surge clean-up after a cancel cannot fail, OQ-24).
+    pub may_fail: bool,
+    pub succeeded: bool,
+    /// Hook types that apply to this operation (§3.10).
+    pub hooks: HookScope,
+}
+
+/// Which lifecycle hooks an action triggers (§3.10, OQ-14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookScope {
+    /// Automatic creation/removal: NORMAL and EXTENSION hooks.
+    All,
+    /// Manual APIs and instance refresh: EXTENSION hooks only.
+    ExtensionOnly,
+}
+
+/// Who waits for a hook run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookSubject {
+    Op(u32),
+    /// A RESET refresh item (terminating hooks before, launching hooks after the reinstall).
+    Item {
+        activity: u32,
+        item: u32,
+    },
+}
+
+/// The hooks of one transition for one instance, processed one after another (§6.8).
+#[derive(Debug, Clone)]
+pub struct HookRun {
+    pub subject: HookSubject,
+    pub instance: u32,
+    pub transition: LifecycleTransition,
+    /// Indices into `World::hooks`, in order.
+    pub hooks: Vec<u32>,
+    /// Index into `hooks` of the hook pending now.
+    pub current: u32,
+    pub result: LifecycleActionResult,
+    pub token: Sym,
+    pub generation: u32,
+    pub active: bool,
+    /// The lifecycle state to return to when the run ends.
+    pub resume_state: LifeCycleState,
+    /// Hook ids (indices) whose result has been set, for `LifecycleActionResultHasSet`.
+    pub completed: Vec<u32>,
+}
+
+/// MaxSurge bookkeeping of one activity (OQ-6, OQ-7).
+#[derive(Debug, Clone, Default)]
+pub struct SurgeState {
+    /// Live surge instances.
+    pub instances: Vec<u32>,
+    /// Create or destroy operations in flight.
+    pub in_flight: u32,
+    /// The current scale-out or scale-in scaling activity.
+    pub scaling_activity: Option<u32>,
+    /// The last scale-out or scale-in did not complete (the activity waits for a Resume).
+    pub failed: bool,
 }
 
 /// One instance of one refresh activity (`RefreshBatchRelatedInstance`).
@@ -161,6 +336,8 @@ pub struct Item {
     pub restore_image: Option<Sym>,
     /// OQ-22: a FAILED instance skipped by CONTINUE.
     pub skipped: bool,
+    /// REPLACE: the new instance (OQ-11).
+    pub replacement: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +349,8 @@ pub struct Batch {
     pub items: Range<u32>,
     pub in_flight: u32,
     pub scaling_activity: Option<u32>,
+    /// REPLACE: the REMOVE_INSTANCES activity of this batch attempt (OQ-20).
+    pub remove_activity: Option<u32>,
 }
 
 #[derive(Debug, Clone)]
@@ -193,9 +372,13 @@ pub struct Activity {
     pub init_done: bool,
     /// OQ-13 `batch_gap` after each batch (AUTOMATIC), drawn at creation.
     pub batch_gaps_ms: Vec<u64>,
+    pub surge: SurgeState,
+    /// A rollback waiting for its origin's in-flight instances (OQ-9, OQ-26).
+    pub waiting_for_origin: bool,
 }
 
 impl Activity {
+    /// Instances being refreshed right now (surge operations not included).
     pub fn in_flight(&self) -> u32 {
         self.batches.iter().map(|b| b.in_flight).sum()
     }
@@ -246,7 +429,19 @@ pub struct World {
     pub rate: RateLimiter,
     pub max_instances: usize,
     pub epoch: crate::time::Epoch,
-    id_counters: [u64; 3],
+    pub hooks: Vec<Hook>,
+    pub policies: Vec<ScalingPolicy>,
+    pub replace_unhealthy: bool,
+    pub ops: Vec<Op>,
+    pub hook_runs: Vec<HookRun>,
+    /// Capacity faults: while set, instance creation (or destruction) fails.
+    pub create_blocked: bool,
+    pub destroy_blocked: bool,
+    /// Batches whose in-flight count reached zero in the current transition (see `settle`).
+    pub(crate) pending_batch_ends: Vec<(u32, u32)>,
+    /// Desired-capacity matching is due at the end of the current transition.
+    pub(crate) matching_due: bool,
+    id_counters: [u64; 4],
 }
 
 impl World {
@@ -280,9 +475,36 @@ impl World {
             rate: RateLimiter::default(),
             max_instances: spec.max_instances,
             epoch: spec.epoch,
-            id_counters: [0; 3],
+            hooks: Vec::new(),
+            policies: Vec::new(),
+            replace_unhealthy: spec.replace_unhealthy,
+            ops: Vec::new(),
+            hook_runs: Vec::new(),
+            create_blocked: false,
+            destroy_blocked: false,
+            pending_batch_ends: Vec::new(),
+            matching_due: false,
+            id_counters: [0; 4],
             names,
         };
+        for h in &spec.hooks {
+            let id = world.names.intern(&h.id);
+            world.hooks.push(Hook {
+                id,
+                transition: h.transition,
+                transition_type: h.transition_type,
+                default_result: h.default_result,
+                heartbeat_timeout_ms: h.heartbeat_timeout_ms,
+                auto_complete: h.auto_complete,
+            });
+        }
+        for p in &spec.scaling_policies {
+            let id = world.names.intern(&p.id);
+            world.policies.push(ScalingPolicy {
+                id,
+                adjustment: p.adjustment,
+            });
+        }
         for image in &spec.missing_images {
             let sym = world.names.intern(image);
             world.missing_images.insert(sym);
@@ -354,6 +576,10 @@ impl World {
             add_time_unix_s: spec.add_time_unix_s,
             surge,
             id_prefix: id_prefix(&spec.id),
+            op: None,
+            hook_run: None,
+            hook_runs_seen: 0,
+            ops_seen: 0,
         });
         fx.emit(Event::InstanceJoined {
             instance: id,
@@ -463,6 +689,8 @@ impl World {
         if from != to {
             self.group.enabled = to;
             fx.emit(Event::GroupEnabled { from, to, cause });
+            // OQ-32: an enabled group matches its desired capacity again (done in `settle`).
+            self.matching_due = to == EnabledStatus::Enabled;
         }
     }
 
@@ -484,6 +712,11 @@ impl World {
             instances,
             started: fx.now,
             ended: None,
+            ops_pending: 0,
+            ops_ok: 0,
+            ops_failed: 0,
+            desired_per_success: 0,
+            matching: false,
         });
         fx.emit(Event::ScalingActivity {
             id,
@@ -533,6 +766,11 @@ impl World {
                 scaling_activity: index,
             },
         );
+    }
+
+    /// Whether `n` more instances fit under the group's instance cap (§6.2; surge counts, OQ-7).
+    pub fn has_room_for(&self, n: usize) -> bool {
+        self.instances.iter().filter(|i| i.in_group).count() + n <= self.max_instances
     }
 
     /// Count of in-service instances (LifeCycleState `IN_SERVICE`).

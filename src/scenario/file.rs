@@ -75,6 +75,44 @@ pub struct GroupSection {
     pub instance_type: Option<String>,
     #[serde(default)]
     pub instances: Vec<InstanceEntry>,
+    /// Lifecycle hooks, processed in this order (§6.8).
+    #[serde(default)]
+    pub lifecycle_hooks: Vec<HookEntry>,
+    /// Scaling policies that alarm fault events fire (§6.1).
+    #[serde(default)]
+    pub scaling_policies: Vec<PolicyEntry>,
+    /// `ServiceSettings.ReplaceMonitorUnhealthy`: unhealthy instances are replaced (§6.5).
+    #[serde(default)]
+    pub replace_unhealthy: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookEntry {
+    pub id: String,
+    /// `INSTANCE_LAUNCHING` or `INSTANCE_TERMINATING`.
+    pub transition: String,
+    /// `NORMAL` (default) or `EXTENSION` (§3.10).
+    #[serde(default)]
+    pub transition_type: Option<String>,
+    /// `CONTINUE` (default) or `ABANDON`: applied at the heartbeat timeout.
+    #[serde(default)]
+    pub default_result: Option<String>,
+    /// 30 s to 7200 s, default 300 s.
+    #[serde(default)]
+    pub heartbeat_timeout: Option<String>,
+    /// The user's automation completes the action after `timing.hook_response` (default true);
+    /// false: only CompleteLifecycleAction actions or the timeout resolve it.
+    #[serde(default)]
+    pub auto_complete: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyEntry {
+    pub id: String,
+    /// Change in desired capacity (ChangeInCapacity).
+    pub adjustment: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -222,6 +260,15 @@ pub struct TimingSection {
     pub init_delay: Option<DurationSpec>,
     #[serde(default)]
     pub batch_gap: Option<DurationSpec>,
+    /// Creating an instance (surge, replacement, scale-out): default 90 s (spec §11).
+    #[serde(default)]
+    pub instance_create: Option<DurationSpec>,
+    /// Destroying or detaching an instance: default 30 s (spec §11).
+    #[serde(default)]
+    pub instance_destroy: Option<DurationSpec>,
+    /// How long the user's automation takes to complete a lifecycle action: default 30 s.
+    #[serde(default)]
+    pub hook_response: Option<DurationSpec>,
     /// Per-instance overrides, keyed by instance id (or `#n`), e.g. to replay observed timings.
     #[serde(default)]
     pub instances: BTreeMap<String, InstanceTimingEntry>,
@@ -245,6 +292,15 @@ pub struct FaultsSection {
     /// Probability that an instance's CLB target never becomes healthy in an attempt.
     #[serde(default)]
     pub target_health_never_rate: Option<f64>,
+    /// Probability that creating an instance fails (surge, replacement, scale-out).
+    #[serde(default)]
+    pub create_failure_rate: Option<f64>,
+    /// Probability that destroying an instance fails (e.g. the final surge scale-in).
+    #[serde(default)]
+    pub destroy_failure_rate: Option<f64>,
+    /// Probability that the user's automation answers ABANDON to a lifecycle action.
+    #[serde(default)]
+    pub hook_abandon_rate: Option<f64>,
     /// Images that do not exist from the start.
     #[serde(default)]
     pub missing_images: Vec<String>,
@@ -292,6 +348,17 @@ pub struct FaultEventEntry {
     pub duration: Option<String>,
     #[serde(default)]
     pub activity_type: Option<String>,
+    /// For `create_blocked` / `destroy_blocked`: on (default) or off.
+    #[serde(default)]
+    pub blocked: Option<bool>,
+    /// For `alarm`: the scaling policy id.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// For `scheduled_action`: its name and the desired capacity it sets.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub desired_capacity: Option<u64>,
 }
 
 /// When something happens (`at`, `when`, `after`, `repeat` fields of actions, fault events and

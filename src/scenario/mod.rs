@@ -10,8 +10,8 @@ pub mod resolve;
 pub use error::{FieldError, ScenarioError};
 
 use crate::api::{Action, ActivityStatus, BatchStatus, ErrorCode, InstanceStatus};
+use crate::model::WorldChange;
 use crate::model::WorldSpec;
-use crate::model::refresh::WorldChange;
 use crate::time::Epoch;
 use serde_json::Value;
 
@@ -53,6 +53,9 @@ pub struct Timing {
     pub target_health: Dist,
     pub init_delay: Dist,
     pub batch_gap: Dist,
+    pub instance_create: Dist,
+    pub instance_destroy: Dist,
+    pub hook_response: Dist,
     /// Per-instance overrides by instance id.
     pub instances: Vec<(String, InstanceTiming)>,
 }
@@ -70,6 +73,9 @@ impl Default for Timing {
             target_health: Dist::Constant(0),
             init_delay: Dist::Constant(0),
             batch_gap: Dist::Constant(0),
+            instance_create: Dist::Constant(90_000),
+            instance_destroy: Dist::Constant(30_000),
+            hook_response: Dist::Constant(30_000),
             instances: Vec::new(),
         }
     }
@@ -106,6 +112,9 @@ pub struct ScriptedFailure {
 pub struct Faults {
     pub reinstall_failure_ppm: u32,
     pub target_health_never_ppm: u32,
+    pub create_failure_ppm: u32,
+    pub destroy_failure_ppm: u32,
+    pub hook_abandon_ppm: u32,
     pub scripted: Vec<ScriptedFailure>,
 }
 

@@ -5,10 +5,15 @@ use super::error::FieldError;
 use super::file::*;
 use super::*;
 use crate::api::request::ModifyLaunchConfigurationRequest;
-use crate::api::{CreationType, EnabledStatus, GroupStatus, LifeCycleState, ScalingActivityType};
+use crate::api::{
+    CreationType, EnabledStatus, GroupStatus, LifeCycleState, LifecycleActionResult,
+    LifecycleTransition, LifecycleTransitionType, ScalingActivityType,
+};
 use crate::hash::stable_hash;
-use crate::model::refresh::WorldChange;
-use crate::model::world::{InstanceSpec, LaunchConfigSpec, MAX_INSTANCES_PER_GROUP};
+use crate::model::WorldChange;
+use crate::model::world::{
+    HookSpec, InstanceSpec, LaunchConfigSpec, MAX_INSTANCES_PER_GROUP, PolicySpec,
+};
 use crate::time::{parse_duration_ms, parse_rfc3339_secs};
 use crate::timeline::{Departure, sha256_hex};
 use std::collections::{BTreeMap, BTreeSet};
@@ -105,7 +110,13 @@ pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Sce
     }
     for (i, event) in raw.faults.events.iter().enumerate() {
         let field = format!("faults.events[{i}]");
-        happenings.push(resolve_fault_event(event, &field, &instances, &action_ids)?);
+        happenings.push(resolve_fault_event(
+            event,
+            &field,
+            &instances,
+            &action_ids,
+            &world.scaling_policies,
+        )?);
     }
     for (i, action) in raw.actions.iter().enumerate() {
         let field = format!("actions[{i}]");
@@ -348,7 +359,12 @@ fn resolve_group(
             ),
         ));
     }
+    let hooks = resolve_hooks(&g.lifecycle_hooks)?;
+    let scaling_policies = resolve_policies(&g.scaling_policies)?;
     Ok(WorldSpec {
+        hooks,
+        scaling_policies,
+        replace_unhealthy: g.replace_unhealthy.unwrap_or(false),
         group_id: g.id.clone(),
         group_status: status,
         enabled: if g.enabled.unwrap_or(true) {
@@ -367,6 +383,114 @@ fn resolve_group(
         max_instances,
         epoch,
     })
+}
+
+/// §6.2: at most 10 hooks and 100 scaling policies per group; §6.8: heartbeat 30–7200 s.
+pub const MAX_HOOKS: usize = 10;
+pub const MAX_POLICIES: usize = 100;
+
+fn resolve_hooks(entries: &[HookEntry]) -> R<Vec<HookSpec>> {
+    if entries.len() > MAX_HOOKS {
+        return Err(FieldError::new(
+            "group.lifecycle_hooks",
+            format!(
+                "expected at most {MAX_HOOKS} lifecycle hooks per group (§6.2), found {}",
+                entries.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    let mut hooks = Vec::new();
+    for (i, h) in entries.iter().enumerate() {
+        let field = format!("group.lifecycle_hooks[{i}]");
+        if h.id.trim().is_empty() || !seen.insert(h.id.clone()) {
+            return Err(FieldError::new(
+                format!("{field}.id"),
+                format!(
+                    "expected a unique hook id like ash-xxxxxxxx, found {:?}",
+                    h.id
+                ),
+            ));
+        }
+        let transition = enum_value(
+            &format!("{field}.transition"),
+            &h.transition,
+            LifecycleTransition::parse,
+            LifecycleTransition::expected(),
+        )?;
+        let transition_type = match &h.transition_type {
+            None => LifecycleTransitionType::Normal,
+            Some(t) => enum_value(
+                &format!("{field}.transition_type"),
+                t,
+                LifecycleTransitionType::parse,
+                LifecycleTransitionType::expected(),
+            )?,
+        };
+        let default_result = match &h.default_result {
+            None => LifecycleActionResult::Continue,
+            Some(t) => enum_value(
+                &format!("{field}.default_result"),
+                t,
+                LifecycleActionResult::parse,
+                LifecycleActionResult::expected(),
+            )?,
+        };
+        let heartbeat_timeout_ms = match &h.heartbeat_timeout {
+            None => 300_000,
+            Some(t) => duration(&format!("{field}.heartbeat_timeout"), t)?,
+        };
+        if !(30_000..=7_200_000).contains(&heartbeat_timeout_ms) {
+            return Err(FieldError::new(
+                format!("{field}.heartbeat_timeout"),
+                format!(
+                    "expected 30s to 7200s (§6.8), found {} ms",
+                    heartbeat_timeout_ms
+                ),
+            ));
+        }
+        hooks.push(HookSpec {
+            id: h.id.clone(),
+            transition,
+            transition_type,
+            default_result,
+            heartbeat_timeout_ms,
+            auto_complete: h.auto_complete.unwrap_or(true),
+        });
+    }
+    Ok(hooks)
+}
+
+fn resolve_policies(entries: &[PolicyEntry]) -> R<Vec<PolicySpec>> {
+    if entries.len() > MAX_POLICIES {
+        return Err(FieldError::new(
+            "group.scaling_policies",
+            format!(
+                "expected at most {MAX_POLICIES} scaling policies per group (§6.2), found {}",
+                entries.len()
+            ),
+        ));
+    }
+    let mut seen = BTreeSet::new();
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if p.id.trim().is_empty() || !seen.insert(p.id.clone()) {
+                return Err(FieldError::new(
+                    format!("group.scaling_policies[{i}].id"),
+                    format!(
+                        "expected a unique policy id like asp-xxxxxxxx, found {:?}",
+                        p.id
+                    ),
+                ));
+            }
+            Ok(PolicySpec {
+                id: p.id.clone(),
+                adjustment: p.adjustment,
+            })
+        })
+        .collect()
 }
 
 struct InstanceResolver<'a> {
@@ -508,6 +632,15 @@ fn resolve_timing(t: &TimingSection, instances: &InstanceResolver<'_>) -> R<Timi
     if let Some(d) = &t.batch_gap {
         timing.batch_gap = resolve_dist("timing.batch_gap", d)?;
     }
+    if let Some(d) = &t.instance_create {
+        timing.instance_create = resolve_dist("timing.instance_create", d)?;
+    }
+    if let Some(d) = &t.instance_destroy {
+        timing.instance_destroy = resolve_dist("timing.instance_destroy", d)?;
+    }
+    if let Some(d) = &t.hook_response {
+        timing.hook_response = resolve_dist("timing.hook_response", d)?;
+    }
     for (key, entry) in &t.instances {
         let field = format!("timing.instances.{key}");
         let (_, id) = instances.resolve(&field, key)?;
@@ -573,6 +706,12 @@ fn resolve_faults(f: &FaultsSection, instances: &InstanceResolver<'_>) -> R<Faul
             "faults.target_health_never_rate",
             f.target_health_never_rate,
         )?,
+        create_failure_ppm: probability_ppm("faults.create_failure_rate", f.create_failure_rate)?,
+        destroy_failure_ppm: probability_ppm(
+            "faults.destroy_failure_rate",
+            f.destroy_failure_rate,
+        )?,
+        hook_abandon_ppm: probability_ppm("faults.hook_abandon_rate", f.hook_abandon_rate)?,
         scripted,
     })
 }
@@ -738,27 +877,9 @@ fn resolve_condition(
     Ok(Condition::ActionCalled { action_id })
 }
 
-/// Actions this version can run from a scenario.
+/// Actions a scenario can call: every action the engine implements.
 fn action_supported(action: Action) -> bool {
-    match action {
-        Action::StartInstanceRefresh
-        | Action::DescribeRefreshActivities
-        | Action::StopInstanceRefresh
-        | Action::ResumeInstanceRefresh
-        | Action::CancelInstanceRefresh
-        | Action::EnableAutoScalingGroup
-        | Action::DisableAutoScalingGroup
-        | Action::ModifyLaunchConfigurationAttributes => true,
-        Action::RollbackInstanceRefresh
-        | Action::RemoveInstances
-        | Action::DetachInstances
-        | Action::ScaleInInstances
-        | Action::ScaleOutInstances
-        | Action::CompleteLifecycleAction
-        | Action::ExecuteScalingPolicy
-        | Action::DescribeAutoScalingGroups
-        | Action::DescribeAutoScalingInstances => false,
-    }
+    Action::ALL.contains(&action)
 }
 
 fn resolve_action(
@@ -798,6 +919,12 @@ fn resolve_action(
             ));
         }
     };
+    let fill = a.fill.unwrap_or(true);
+    let body = if fill {
+        substitute_instance_refs(body, &format!("{field}.request"), instances)?
+    } else {
+        body
+    };
     let trigger = resolve_trigger(
         field, &a.at, &a.when, &a.after, a.repeat, instances, action_ids,
     )?;
@@ -809,10 +936,37 @@ fn resolve_action(
         what: What::Api {
             action,
             body,
-            fill: a.fill.unwrap_or(true),
+            fill,
             activity,
         },
     })
+}
+
+/// With `fill`, `"#n"` in a request's `InstanceId` / `InstanceIds` names the n-th instance of
+/// the group (generated ids are opaque), so scenarios can address them.
+fn substitute_instance_refs(
+    mut body: serde_json::Value,
+    field: &str,
+    instances: &InstanceResolver<'_>,
+) -> R<serde_json::Value> {
+    use serde_json::Value;
+    if let Some(Value::String(text)) = body.get_mut("InstanceId")
+        && text.starts_with('#')
+    {
+        *text = instances.resolve(&format!("{field}.InstanceId"), text)?.1;
+    }
+    if let Some(Value::Array(items)) = body.get_mut("InstanceIds") {
+        for (i, item) in items.iter_mut().enumerate() {
+            if let Value::String(text) = item
+                && text.starts_with('#')
+            {
+                *text = instances
+                    .resolve(&format!("{field}.InstanceIds[{i}]"), text)?
+                    .1;
+            }
+        }
+    }
+    Ok(body)
 }
 
 fn resolve_lc_change(
@@ -852,6 +1006,7 @@ fn resolve_fault_event(
     field: &str,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
+    policies: &[PolicySpec],
 ) -> R<Happening> {
     let trigger = resolve_trigger(
         field, &e.at, &e.when, &e.after, e.repeat, instances, action_ids,
@@ -916,6 +1071,49 @@ fn resolve_fault_event(
             available: e.available.unwrap_or(false),
         },
         "internal_error" => WorldChange::InternalError,
+        "create_blocked" => WorldChange::CreateBlocked(e.blocked.unwrap_or(true)),
+        "destroy_blocked" => WorldChange::DestroyBlocked(e.blocked.unwrap_or(true)),
+        "unhealthy" => WorldChange::Unhealthy {
+            instance: instance()?,
+        },
+        "alarm" => {
+            let text = e.policy.as_ref().ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.policy"),
+                    "fault kind \"alarm\" needs `policy`",
+                )
+            })?;
+            let policy = policies.iter().position(|p| &p.id == text).ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.policy"),
+                    format!("expected a scaling policy of the group, found {text:?}"),
+                )
+            })?;
+            WorldChange::Alarm {
+                policy: policy as u32,
+            }
+        }
+        "scheduled_action" => {
+            let desired = e.desired_capacity.ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.desired_capacity"),
+                    "fault kind \"scheduled_action\" needs `desired_capacity`",
+                )
+            })?;
+            if desired > MAX_INSTANCES_PER_GROUP as u64 {
+                return Err(FieldError::new(
+                    format!("{field}.desired_capacity"),
+                    format!("expected 0..=2000, found {desired}"),
+                ));
+            }
+            WorldChange::Scheduled {
+                action: e
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| "scheduled-action".to_string()),
+                desired_capacity: desired as u32,
+            }
+        }
         "scaling_activity" => {
             let duration_ms = duration(
                 &format!("{field}.duration"),
@@ -944,7 +1142,7 @@ fn resolve_fault_event(
             return Err(FieldError::new(
                 format!("{field}.kind"),
                 format!(
-                    "expected one of destroy | detach | stop | start | enter_standby | exit_standby | group_status | role | image | internal_error | scaling_activity, found {other:?}"
+                    "expected one of destroy | detach | stop | start | enter_standby | exit_standby | unhealthy | group_status | role | image | internal_error | scaling_activity | create_blocked | destroy_blocked | alarm | scheduled_action, found {other:?}"
                 ),
             ));
         }

@@ -4,7 +4,7 @@
 use super::rng::{Purpose, Streams, bernoulli_ppm};
 use super::sample::sample;
 use crate::hash::{combine, stable_hash};
-use crate::model::{AttemptDraws, DelayKind, Draws, IdKind};
+use crate::model::{AttemptDraws, DelayKind, Draws, HookDraws, IdKind, OpDraws};
 use crate::scenario::{FailStep, Faults, InstanceTiming, Timing};
 use crate::timeline::{Msg, Names, Sym};
 use std::collections::BTreeMap;
@@ -24,6 +24,9 @@ pub struct DrawTables {
     timing: Timing,
     reinstall_failure_ppm: u32,
     target_health_never_ppm: u32,
+    create_failure_ppm: u32,
+    destroy_failure_ppm: u32,
+    hook_abandon_ppm: u32,
     scripted: BTreeMap<(u64, FailStep), Vec<Scripted>>,
     /// Per-instance timing overrides by instance key.
     overrides: BTreeMap<u64, InstanceTiming>,
@@ -72,6 +75,9 @@ impl DrawTables {
             timing: timing.clone(),
             reinstall_failure_ppm: faults.reinstall_failure_ppm,
             target_health_never_ppm: faults.target_health_never_ppm,
+            create_failure_ppm: faults.create_failure_ppm,
+            destroy_failure_ppm: faults.destroy_failure_ppm,
+            hook_abandon_ppm: faults.hook_abandon_ppm,
             scripted,
             overrides: timing
                 .instances
@@ -149,6 +155,37 @@ impl Draws for DrawSource {
             reinstall_ms: sample(reinstall, w[2], w[3]),
             reinstall_failure,
             health_pass_ms: (!health_never).then(|| sample(health, w[4], w[5])),
+        }
+    }
+
+    /// w0 failure, w1–w2 duration, in the (instance, op, attempt) stream.
+    fn op(&mut self, instance_key: u64, destroy: bool, attempt: u32) -> OpDraws {
+        let mut s = self.streams.stream(
+            instance_key,
+            Purpose::Op,
+            u64::from(attempt) * 2 + u64::from(destroy),
+        );
+        let w: [u64; 3] = std::array::from_fn(|_| s.next_u64());
+        let (dist, ppm) = if destroy {
+            (&self.timing.instance_destroy, self.destroy_failure_ppm)
+        } else {
+            (&self.timing.instance_create, self.create_failure_ppm)
+        };
+        OpDraws {
+            duration_ms: sample(dist, w[1], w[2]),
+            fails: bernoulli_ppm(w[0], ppm),
+        }
+    }
+
+    /// w0 ABANDON, w1–w2 response time, in the (instance, hook, occurrence) stream.
+    fn hook(&mut self, instance_key: u64, occurrence: u32) -> HookDraws {
+        let mut s = self
+            .streams
+            .stream(instance_key, Purpose::Hook, u64::from(occurrence));
+        let w: [u64; 3] = std::array::from_fn(|_| s.next_u64());
+        HookDraws {
+            response_ms: sample(&self.timing.hook_response, w[1], w[2]),
+            abandon: bernoulli_ppm(w[0], self.hook_abandon_ppm),
         }
     }
 

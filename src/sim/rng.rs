@@ -20,6 +20,10 @@ pub enum Purpose {
     RequestId = 3,
     /// Activity-level delays (init delay, batch gaps).
     Delay = 4,
+    /// Instance operations (create, destroy).
+    Op = 5,
+    /// Lifecycle hook answers of the user's automation.
+    Hook = 6,
 }
 
 /// The root of a run's randomness.

@@ -120,6 +120,8 @@ pub enum LifeCycleCause {
     External,
     /// An API call of the scenario or a client.
     Api,
+    /// A scaling activity creating, destroying or detaching the instance.
+    ScalingActivity,
 }
 
 impl LifeCycleCause {
@@ -132,6 +134,7 @@ impl LifeCycleCause {
             LifeCycleCause::Created => "created",
             LifeCycleCause::External => "external",
             LifeCycleCause::Api => "api",
+            LifeCycleCause::ScalingActivity => "scaling activity",
         }
     }
 }

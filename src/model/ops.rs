@@ -1,0 +1,514 @@
+//! Instance operations (create, destroy, detach) and lifecycle hooks (§6.8, §3.10, OQ-14).
+//!
+//! Every instance that joins or leaves the group outside a RESET reinstall goes through an `Op`:
+//! surge scale-out and scale-in (OQ-7), REPLACE (OQ-11), manual APIs and desired-capacity
+//! matching. Hooks run as a `HookRun`: the group's matching hooks one after another; the first
+//! ABANDON ends the run and the rest report `ANOTHER_ACTION_ABANDON`.
+
+use super::draws::{Draws, IdKind};
+use super::world::{
+    HookRun, HookScope, HookSubject, InstanceSpec, Op, OpKind, OpOwner, OpStage, World,
+};
+use super::{Fx, Timer};
+use crate::api::{
+    CreationType, HookResultReason, LifeCycleState, LifecycleActionResult, LifecycleTransition,
+    LifecycleTransitionType,
+};
+use crate::timeline::{Departure, Event, LifeCycleCause, Sym};
+
+impl World {
+    /// A new instance from the current launch configuration, joining in `CREATING`.
+    pub fn new_instance(&mut self, surge: bool, draws: &mut dyn Draws, fx: &mut Fx) -> u32 {
+        let id = self.fresh_id(IdKind::Instance, draws);
+        let lc = self.current_lc().clone();
+        let spec = InstanceSpec {
+            id: self.names.get(id).to_string(),
+            state: LifeCycleState::Creating,
+            standby: false,
+            protected: false,
+            image_id: lc.spec.image_id.clone(),
+            instance_type: lc.spec.instance_type.clone(),
+            creation: CreationType::AutoCreation,
+            add_time_unix_s: self.epoch.unix_secs() + fx.now.as_ms() / 1000,
+        };
+        let index = self.add_instance(&spec, surge, fx);
+        self.instances[index as usize].config_version = Some(lc.version);
+        index
+    }
+
+    /// Starts an operation on `instance` as part of scaling activity `scaling_activity`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_op(
+        &mut self,
+        kind: OpKind,
+        instance: u32,
+        owner: OpOwner,
+        scaling_activity: u32,
+        hooks: HookScope,
+        may_fail: bool,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> u32 {
+        let inst = &mut self.instances[instance as usize];
+        inst.ops_seen += 1;
+        let sample = draws.op(inst.key, kind != OpKind::Create, inst.ops_seen);
+        let blocked = match kind {
+            OpKind::Create => self.create_blocked,
+            OpKind::Destroy | OpKind::Detach => self.destroy_blocked,
+        };
+        let op = self.ops.len() as u32;
+        self.ops.push(Op {
+            kind,
+            instance,
+            owner,
+            scaling_activity,
+            stage: OpStage::Hooks,
+            generation: 0,
+            duration_ms: sample.duration_ms,
+            fails: may_fail && (sample.fails || blocked),
+            may_fail,
+            succeeded: false,
+            hooks,
+        });
+        self.instances[instance as usize].op = Some(op);
+        match kind {
+            // Launching hooks run after the instance is created.
+            OpKind::Create => self.begin_op_work(op, fx),
+            OpKind::Destroy | OpKind::Detach => {
+                let started = self.start_hooks(
+                    HookSubject::Op(op),
+                    instance,
+                    LifecycleTransition::InstanceTerminating,
+                    hooks,
+                    draws,
+                    fx,
+                );
+                if !started {
+                    self.begin_op_work(op, fx);
+                }
+            }
+        }
+        op
+    }
+
+    fn begin_op_work(&mut self, op: u32, fx: &mut Fx) {
+        let (kind, instance) = {
+            let o = &mut self.ops[op as usize];
+            o.stage = OpStage::Working;
+            o.generation += 1;
+            (o.kind, o.instance)
+        };
+        let state = match kind {
+            OpKind::Create => LifeCycleState::Creating,
+            OpKind::Destroy => LifeCycleState::Terminating,
+            OpKind::Detach => LifeCycleState::Detaching,
+        };
+        self.set_lifecycle(instance, state, LifeCycleCause::ScalingActivity, fx);
+        let o = &self.ops[op as usize];
+        fx.after(
+            o.duration_ms,
+            Timer::OpDone {
+                op,
+                generation: o.generation,
+            },
+        );
+    }
+
+    pub fn on_op_done(&mut self, op: u32, generation: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let o = &self.ops[op as usize];
+        if o.generation != generation || o.stage != OpStage::Working {
+            return;
+        }
+        let (kind, instance, fails) = (o.kind, o.instance, o.fails);
+        if !self.instances[instance as usize].in_group {
+            self.finish_op(op, false, draws, fx); // vanished meanwhile
+            return;
+        }
+        match kind {
+            OpKind::Create if fails => {
+                self.set_lifecycle(
+                    instance,
+                    LifeCycleState::CreationFailed,
+                    LifeCycleCause::Created,
+                    fx,
+                );
+                self.release_instance(instance, "creation failed", fx);
+                self.finish_op(op, false, draws, fx);
+            }
+            OpKind::Create => {
+                let scope = self.ops[op as usize].hooks;
+                let started = self.start_hooks(
+                    HookSubject::Op(op),
+                    instance,
+                    LifecycleTransition::InstanceLaunching,
+                    scope,
+                    draws,
+                    fx,
+                );
+                if !started {
+                    self.created(op, draws, fx);
+                }
+            }
+            OpKind::Destroy | OpKind::Detach if fails => {
+                let state = if kind == OpKind::Destroy {
+                    LifeCycleState::TerminationFailed
+                } else {
+                    LifeCycleState::DetachFailed
+                };
+                self.set_lifecycle(instance, state, LifeCycleCause::ScalingActivity, fx);
+                self.finish_op(op, false, draws, fx);
+            }
+            OpKind::Destroy | OpKind::Detach => {
+                let how = if kind == OpKind::Destroy {
+                    Departure::Destroyed
+                } else {
+                    Departure::Detached
+                };
+                let cause = op_cause(self.ops[op as usize].owner);
+                // Detach the op first, so the departure does not abort the op that caused it.
+                self.instances[instance as usize].op = None;
+                self.instance_leaves(instance, how, cause, draws, fx);
+                self.finish_op(op, true, draws, fx);
+            }
+        }
+    }
+
+    /// A created instance passed its launching hooks: it is in service.
+    fn created(&mut self, op: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let instance = self.ops[op as usize].instance;
+        self.set_lifecycle(
+            instance,
+            LifeCycleState::InService,
+            LifeCycleCause::Created,
+            fx,
+        );
+        self.finish_op(op, true, draws, fx);
+    }
+
+    /// A new instance that is given up (failed creation, launching hook ABANDON) is released.
+    pub(crate) fn release_instance(&mut self, instance: u32, cause: &'static str, fx: &mut Fx) {
+        let inst = &mut self.instances[instance as usize];
+        if !inst.in_group {
+            return;
+        }
+        inst.in_group = false;
+        fx.emit(Event::InstanceLeft {
+            instance: inst.id,
+            from: inst.state,
+            how: Departure::Destroyed,
+            cause,
+        });
+    }
+
+    fn finish_op(&mut self, op: u32, ok: bool, draws: &mut dyn Draws, fx: &mut Fx) {
+        let o = &mut self.ops[op as usize];
+        o.stage = OpStage::Finished;
+        o.succeeded = ok;
+        let (owner, instance) = (o.owner, o.instance);
+        if self.instances[instance as usize].op == Some(op) {
+            self.instances[instance as usize].op = None;
+        }
+        match owner {
+            OpOwner::SurgeOut { activity } => {
+                self.on_surge_created(activity, instance, ok, draws, fx)
+            }
+            OpOwner::SurgeIn { activity } => {
+                self.on_surge_destroyed(activity, instance, ok, draws, fx)
+            }
+            OpOwner::SurgeCleanup { activity } => self.on_surge_cleaned(activity, instance, fx),
+            OpOwner::ReplaceNew { activity, item } => {
+                self.on_replacement_created(activity, item as usize, ok, draws, fx)
+            }
+            OpOwner::ReplaceOld { activity, item } => {
+                self.on_old_removed(activity, item as usize, ok, draws, fx)
+            }
+            OpOwner::Scaling { scaling_activity } => {
+                self.on_scaling_op_done(scaling_activity, op, ok, draws, fx)
+            }
+        }
+    }
+
+    /// An instance left the group while an operation on it was pending: the operation ends.
+    pub fn abort_op_of(&mut self, instance: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if let Some(op) = self.instances[instance as usize].op
+            && self.ops[op as usize].stage != OpStage::Finished
+        {
+            let o = &mut self.ops[op as usize];
+            let departing = o.kind != OpKind::Create;
+            o.generation += 1;
+            // A destroy/detach whose instance is gone did what it was for.
+            self.finish_op(op, departing, draws, fx);
+        }
+        if let Some(run) = self.instances[instance as usize].hook_run {
+            let r = &mut self.hook_runs[run as usize];
+            r.active = false;
+            r.generation += 1;
+            self.instances[instance as usize].hook_run = None;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
+    // Lifecycle hooks
+    // ------------------------------------------------------------------------------------
+
+    /// Starts the hooks of `transition` that `scope` allows for `instance`. Returns false when
+    /// there are none (the caller continues at once).
+    pub fn start_hooks(
+        &mut self,
+        subject: HookSubject,
+        instance: u32,
+        transition: LifecycleTransition,
+        scope: HookScope,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> bool {
+        let hooks: Vec<u32> = self
+            .hooks
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| {
+                h.transition == transition
+                    && match scope {
+                        HookScope::All => true,
+                        HookScope::ExtensionOnly => {
+                            h.transition_type == LifecycleTransitionType::Extension
+                        }
+                    }
+            })
+            .map(|(i, _)| i as u32)
+            .collect();
+        if hooks.is_empty() {
+            return false;
+        }
+        let token = self.fresh_id(IdKind::LifecycleToken, draws);
+        let run = self.hook_runs.len() as u32;
+        let resume_state = self.instances[instance as usize].state;
+        self.hook_runs.push(HookRun {
+            subject,
+            instance,
+            transition,
+            hooks,
+            current: 0,
+            result: LifecycleActionResult::Continue,
+            token,
+            generation: 0,
+            active: true,
+            resume_state,
+            completed: Vec::new(),
+        });
+        self.instances[instance as usize].hook_run = Some(run);
+        let state = match transition {
+            LifecycleTransition::InstanceLaunching => LifeCycleState::InLaunchingHook,
+            LifecycleTransition::InstanceTerminating => LifeCycleState::InTerminatingHook,
+        };
+        self.set_lifecycle(instance, state, LifeCycleCause::Hook, fx);
+        self.begin_hook(run, draws, fx);
+        true
+    }
+
+    fn begin_hook(&mut self, run: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let r = &mut self.hook_runs[run as usize];
+        r.generation += 1;
+        let (hook_index, instance, generation, transition) = (
+            r.hooks[r.current as usize],
+            r.instance,
+            r.generation,
+            r.transition,
+        );
+        let hook = self.hooks[hook_index as usize].clone();
+        let inst = &mut self.instances[instance as usize];
+        fx.emit(Event::HookStarted {
+            instance: inst.id,
+            hook: hook.id,
+            transition,
+        });
+        fx.after(
+            hook.heartbeat_timeout_ms,
+            Timer::HookTimeout {
+                run,
+                hook: hook_index,
+                generation,
+            },
+        );
+        if hook.auto_complete {
+            inst.hook_runs_seen += 1;
+            let answer = draws.hook(inst.key, inst.hook_runs_seen);
+            if answer.response_ms < hook.heartbeat_timeout_ms {
+                fx.after(
+                    answer.response_ms,
+                    Timer::HookAutoComplete {
+                        run,
+                        hook: hook_index,
+                        generation,
+                        abandon: answer.abandon,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Timers of the hook engine.
+    pub fn on_hook_timer(
+        &mut self,
+        run: u32,
+        hook: u32,
+        generation: u32,
+        result: Option<LifecycleActionResult>,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let r = &self.hook_runs[run as usize];
+        if !r.active || r.generation != generation || r.hooks[r.current as usize] != hook {
+            return;
+        }
+        match result {
+            Some(result) => {
+                self.complete_hook(run, result, HookResultReason::CallInterface, draws, fx)
+            }
+            None => {
+                let default = self.hooks[hook as usize].default_result;
+                self.complete_hook(run, default, HookResultReason::HeartbeatTimeout, draws, fx);
+            }
+        }
+    }
+
+    /// Sets the result of the hook pending in `run`.
+    pub fn complete_hook(
+        &mut self,
+        run: u32,
+        result: LifecycleActionResult,
+        reason: HookResultReason,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let r = &mut self.hook_runs[run as usize];
+        let hook_index = r.hooks[r.current as usize];
+        r.completed.push(hook_index);
+        let (instance, transition) = (r.instance, r.transition);
+        let inst_id = self.instances[instance as usize].id;
+        fx.emit(Event::HookCompleted {
+            instance: inst_id,
+            hook: self.hooks[hook_index as usize].id,
+            transition,
+            result,
+            reason,
+        });
+        match result {
+            LifecycleActionResult::Abandon => {
+                // §6.8: only the first ABANDON takes effect; the rest report ANOTHER_ACTION_ABANDON.
+                let r = &mut self.hook_runs[run as usize];
+                r.result = LifecycleActionResult::Abandon;
+                let rest: Vec<u32> = r.hooks[r.current as usize + 1..].to_vec();
+                r.completed.extend(rest.iter().copied());
+                for h in rest {
+                    fx.emit(Event::HookCompleted {
+                        instance: inst_id,
+                        hook: self.hooks[h as usize].id,
+                        transition,
+                        result: LifecycleActionResult::Abandon,
+                        reason: HookResultReason::AnotherActionAbandon,
+                    });
+                }
+                self.finish_hooks(run, draws, fx);
+            }
+            LifecycleActionResult::Continue => {
+                let r = &mut self.hook_runs[run as usize];
+                r.current += 1;
+                if (r.current as usize) < r.hooks.len() {
+                    self.begin_hook(run, draws, fx);
+                } else {
+                    self.finish_hooks(run, draws, fx);
+                }
+            }
+        }
+    }
+
+    fn finish_hooks(&mut self, run: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let r = &mut self.hook_runs[run as usize];
+        r.active = false;
+        r.generation += 1;
+        let (subject, instance, transition, result) =
+            (r.subject, r.instance, r.transition, r.result);
+        self.instances[instance as usize].hook_run = None;
+        match subject {
+            HookSubject::Op(op) => self.op_hooks_done(op, transition, result, draws, fx),
+            HookSubject::Item { activity, item } => {
+                self.item_hooks_done(activity, item as usize, transition, result, draws, fx)
+            }
+        }
+    }
+
+    fn op_hooks_done(
+        &mut self,
+        op: u32,
+        transition: LifecycleTransition,
+        result: LifecycleActionResult,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) {
+        let instance = self.ops[op as usize].instance;
+        match transition {
+            // ABANDON on a terminating hook: the removal simply continues (§6.8).
+            LifecycleTransition::InstanceTerminating => self.begin_op_work(op, fx),
+            LifecycleTransition::InstanceLaunching => match result {
+                LifecycleActionResult::Continue => self.created(op, draws, fx),
+                // ABANDON on a launching hook releases the new instance (§6.8, OQ-14).
+                LifecycleActionResult::Abandon => {
+                    self.release_instance(instance, "launching hook ABANDON", fx);
+                    self.finish_op(op, false, draws, fx);
+                }
+            },
+        }
+    }
+
+    /// The active hook run of an instance and the hook pending in it, for CompleteLifecycleAction.
+    pub fn find_hook_action(
+        &self,
+        hook: u32,
+        instance: Option<u32>,
+        token: Option<Sym>,
+    ) -> HookLookup {
+        let matches_run = |r: &HookRun| {
+            r.hooks.contains(&hook)
+                && instance.is_none_or(|i| r.instance == i)
+                && token.is_none_or(|t| r.token == t)
+        };
+        let mut found_set = false;
+        for (i, r) in self.hook_runs.iter().enumerate().rev() {
+            if !matches_run(r) {
+                continue;
+            }
+            if r.active && r.hooks[r.current as usize] == hook {
+                return HookLookup::Pending(i as u32);
+            }
+            if r.completed.contains(&hook) {
+                found_set = true;
+                break;
+            }
+        }
+        if found_set {
+            HookLookup::AlreadySet
+        } else {
+            HookLookup::NotPending
+        }
+    }
+}
+
+/// Result of looking up a lifecycle action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookLookup {
+    Pending(u32),
+    AlreadySet,
+    NotPending,
+}
+
+fn op_cause(owner: OpOwner) -> &'static str {
+    match owner {
+        OpOwner::SurgeOut { .. } => "surge scale-out",
+        OpOwner::SurgeIn { .. } => "surge scale-in",
+        OpOwner::SurgeCleanup { .. } => "surge clean-up",
+        OpOwner::ReplaceNew { .. } => "replacement",
+        OpOwner::ReplaceOld { .. } => "replaced by a new instance",
+        OpOwner::Scaling { .. } => "scaling activity",
+    }
+}

@@ -1,0 +1,268 @@
+//! RollbackInstanceRefresh (spec §1.6, §3.8; OQ-25, OQ-26) and FailProcess AUTO_ROLLBACK
+//! (§2.2, OQ-26): a new ROLLBACK activity reinstalls each instance with its own pre-origin
+//! image and the current launch configuration's other refreshable fields.
+
+use super::Fx;
+use super::draws::Draws;
+use super::world::World;
+use crate::api::request::RollbackInstanceRefreshRequest;
+use crate::api::settings::{check_refresh_mode, check_settings};
+use crate::api::{
+    ActivityStatus, ActivityType, ApiError, BatchPause, ErrorCode, FailProcess, InstanceStatus,
+    RefreshMode, RefreshSettings,
+};
+use crate::timeline::{StatusCause, Sym};
+
+impl World {
+    /// The rollback set R of OQ-25 step 7: origin instances that were SUCCESSFUL, FAILED, INIT or
+    /// RUNNING and are still in the group, in batch order (OQ-2), each with the image to restore.
+    fn rollback_members(&self, origin: u32) -> Vec<(u32, Option<Sym>)> {
+        let act = &self.activities[origin as usize];
+        let mut members: Vec<u32> = act
+            .items
+            .iter()
+            .filter(|it| {
+                matches!(
+                    it.status,
+                    InstanceStatus::Successful
+                        | InstanceStatus::Failed
+                        | InstanceStatus::Init
+                        | InstanceStatus::Running
+                ) && self.instances[it.instance as usize].in_group
+            })
+            .map(|it| it.instance)
+            .collect();
+        self.sort_by_add_time(&mut members);
+        members
+            .into_iter()
+            .map(|instance| {
+                let item = act
+                    .items
+                    .iter()
+                    .find(|it| it.instance == instance)
+                    .expect("member of origin");
+                // OQ-16/OQ-26: the image the instance had before the origin reinstalled it.
+                let restore = item
+                    .pre_image
+                    .unwrap_or(self.instances[instance as usize].image);
+                (instance, Some(restore))
+            })
+            .collect()
+    }
+
+    /// OQ-25, after the rate limit, role and shape checks: value checks of the settings, then
+    /// steps 1–8 in order.
+    pub(crate) fn rollback(
+        &mut self,
+        req: &RollbackInstanceRefreshRequest,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> Result<u32, ApiError> {
+        let mode_text = req.refresh_mode.as_deref();
+        let settings = check_settings(&req.refresh_settings)?;
+        // Step 1.
+        self.require_group(&req.auto_scaling_group_id)?;
+        let origin = self
+            .activity_by_name(&req.origin_refresh_activity_id)
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidParameterValue,
+                    format!(
+                        "OriginRefreshActivityId {} is not a refresh activity of scaling group {}",
+                        req.origin_refresh_activity_id, req.auto_scaling_group_id
+                    ),
+                )
+            })?;
+        let o = &self.activities[origin as usize];
+        // Step 2.
+        if o.activity_type == ActivityType::Rollback {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableRollbackTypeActivityCanNotRollbackAgain,
+                format!(
+                    "{} is a rollback activity and cannot be rolled back again",
+                    req.origin_refresh_activity_id
+                ),
+            ));
+        }
+        // Step 3: REPLACE activities cannot be rolled back (§1.6 rule 6).
+        if o.mode == RefreshMode::RollingUpdateReplace {
+            return Err(self.conflict(
+                origin,
+                "RollbackInstanceRefresh",
+                "a ROLLING_UPDATE_RESET activity",
+            ));
+        }
+        // Step 4.
+        let latest = self
+            .activities
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, a)| (a.created, *i))
+            .map(|(i, _)| i as u32);
+        match o.status {
+            ActivityStatus::FailedPause
+            | ActivityStatus::AutoPause
+            | ActivityStatus::ManualPause => {}
+            ActivityStatus::Successful if latest == Some(origin) => {}
+            ActivityStatus::Successful => {
+                return Err(ApiError::new(
+                    ErrorCode::ResourceUnavailableRefreshActivityCanNotRollback,
+                    format!(
+                        "{} is SUCCESSFUL but not the latest refresh activity",
+                        req.origin_refresh_activity_id
+                    ),
+                ));
+            }
+            ActivityStatus::Init
+            | ActivityStatus::Running
+            | ActivityStatus::Cancelled
+            | ActivityStatus::Failed => {
+                return Err(self.conflict(
+                    origin,
+                    "RollbackInstanceRefresh",
+                    "a paused activity or the latest SUCCESSFUL one",
+                ));
+            }
+        }
+        // Step 5.
+        if let Some(other) = self
+            .activities
+            .iter()
+            .enumerate()
+            .find(|(i, a)| *i as u32 != origin && !a.status.is_terminal())
+        {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableAutoScalingGroupInRefreshActivity,
+                format!(
+                    "The scaling group is in refresh activity {}",
+                    self.names.get(other.1.id)
+                ),
+            ));
+        }
+        let foreign_activity = self.scaling_activities.iter().any(|s| {
+            s.status == crate::api::ScalingActivityStatus::Running
+                && s.refresh_activity != Some(origin)
+        });
+        if foreign_activity {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableAutoScalingGroupInActivity,
+                "The scaling group is in a scaling activity",
+            ));
+        }
+        if self.group.status != crate::api::GroupStatus::Normal {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableAutoScalingGroupAbnormalStatus,
+                format!("The scaling group status is {}", self.group.status),
+            ));
+        }
+        // Step 6: §1.6 rule 5 and the rollback's RefreshMode.
+        if settings.max_surge > 0 {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                "RollbackInstanceRefresh does not support MaxSurge",
+            ));
+        }
+        let mode = check_refresh_mode(mode_text)?;
+        if mode != RefreshMode::RollingUpdateReset {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValue,
+                "RollbackInstanceRefresh supports only RefreshMode ROLLING_UPDATE_RESET",
+            ));
+        }
+        // Step 7.
+        let members = self.rollback_members(origin);
+        if members.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableNoInstanceCanRollback,
+                "No instance of the origin activity can be rolled back",
+            ));
+        }
+        if settings.batch_number as usize > members.len() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidParameterValueBatchNumberTooLarge,
+                format!(
+                    "BatchNumber {} is greater than the {} instances to roll back",
+                    settings.batch_number,
+                    members.len()
+                ),
+            ));
+        }
+        // Step 8.
+        if let Some(missing) = members
+            .iter()
+            .filter_map(|(_, img)| *img)
+            .find(|img| self.missing_images.contains(img))
+        {
+            return Err(ApiError::new(
+                ErrorCode::ResourceUnavailableInquiryPriceResetInstanceFailed,
+                format!(
+                    "Reinstall price inquiry failed: image {} does not exist",
+                    self.names.get(missing)
+                ),
+            ));
+        }
+        Ok(self.create_rollback(
+            origin,
+            settings,
+            members,
+            StatusCause::RolledBack,
+            draws,
+            fx,
+        ))
+    }
+
+    /// OQ-26 effects. The rollback is created first so the group stays held (OQ-17: it inherits
+    /// the remembered enabled state), then a paused origin is cancelled.
+    fn create_rollback(
+        &mut self,
+        origin: u32,
+        settings: RefreshSettings,
+        members: Vec<(u32, Option<Sym>)>,
+        origin_cause: StatusCause,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> u32 {
+        let rollback = self.create_activity(
+            ActivityType::Rollback,
+            RefreshMode::RollingUpdateReset,
+            settings,
+            Some(origin),
+            members,
+            draws,
+            fx,
+        );
+        let o = &self.activities[origin as usize];
+        if !o.status.is_terminal() {
+            // §1.6 rule 1: the origin's waiting instances are cancelled.
+            self.cancel_waiting(origin, fx);
+            let to = match origin_cause {
+                StatusCause::AutoRollback => ActivityStatus::Failed,
+                _ => ActivityStatus::Cancelled,
+            };
+            self.set_status(origin, to, origin_cause, fx);
+        }
+        rollback
+    }
+
+    /// OQ-26: FailProcess AUTO_ROLLBACK after a failed batch: the origin goes FAILED and a
+    /// rollback with one instance per batch starts; surge instances are destroyed.
+    pub(crate) fn auto_rollback(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        self.clean_up_surge(a, draws, fx);
+        let members = self.rollback_members(a);
+        if members.is_empty() {
+            self.cancel_waiting(a, fx);
+            self.set_status(a, ActivityStatus::Failed, StatusCause::AutoRollback, fx);
+            return;
+        }
+        let origin = self.activities[a as usize].settings;
+        let settings = RefreshSettings {
+            batch_number: members.len() as u32,
+            batch_pause: BatchPause::Automatic,
+            max_surge: 0,
+            fail_process: FailProcess::AutoPause,
+            check_instance_target_health: origin.check_instance_target_health,
+            check_instance_target_health_timeout_s: origin.check_instance_target_health_timeout_s,
+        };
+        self.create_rollback(a, settings, members, StatusCause::AutoRollback, draws, fx);
+    }
+}
