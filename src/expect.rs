@@ -126,6 +126,41 @@ pub fn check(scenario: &Scenario, run: &RunResult) -> Vec<Verdict> {
             format!("{} activities were created", world.activities.len()),
         ));
     }
+    for (id, status) in &e.activity_statuses {
+        let created = run
+            .calls
+            .iter()
+            .find(|c| c.id.as_deref() == Some(id.as_str()))
+            .and_then(|c| c.activity.clone());
+        let actual = created
+            .as_deref()
+            .and_then(|a| world.activity_by_name(a))
+            .map(|a| world.activities[a as usize].status);
+        out.push(verdict(
+            format!("activity of {id} = {status}"),
+            actual == Some(*status),
+            match (created, actual) {
+                (Some(a), Some(s)) => format!("{a} is {s}"),
+                _ => format!("{id} created no activity"),
+            },
+        ));
+    }
+    for (id, pointer, expected) in &e.responses {
+        let actual = run
+            .calls
+            .iter()
+            .find(|c| c.id.as_deref() == Some(id.as_str()))
+            .map(|c| c.response.pointer(pointer).cloned());
+        out.push(verdict(
+            format!("response of {id} at {pointer} = {expected}"),
+            matches!(&actual, Some(Some(v)) if v == expected),
+            match actual {
+                None => format!("{id} was never called"),
+                Some(None) => format!("the response of {id} has nothing at {pointer}"),
+                Some(Some(v)) => format!("found {v}"),
+            },
+        ));
+    }
     for (id, code) in &e.calls {
         let want = code.map(|c| c.as_str()).unwrap_or("OK");
         let call = run

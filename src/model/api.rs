@@ -37,6 +37,26 @@ impl World {
         });
         let (result, activity) = self.dispatch(action, body, draws, fx);
         self.settle(draws, fx);
+        let response = match (&result, action) {
+            (
+                Ok(_),
+                Action::DescribeRefreshActivities
+                | Action::DescribeAutoScalingGroups
+                | Action::DescribeAutoScalingInstances,
+            ) => {
+                let envelope = crate::api::ApiResponse {
+                    request_id: self.names.get(request_id).to_string(),
+                    result: result.clone(),
+                }
+                .to_json();
+                Some(
+                    serde_json::to_string(&envelope)
+                        .expect("JSON values always serialize")
+                        .into_boxed_str(),
+                )
+            }
+            _ => None,
+        };
         fx.emit(Event::ApiResult {
             request_id,
             action,
@@ -45,6 +65,7 @@ impl World {
                 .err()
                 .map(|e| (e.code, e.message.clone().into_boxed_str())),
             activity,
+            response,
         });
         result
     }

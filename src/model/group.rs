@@ -17,6 +17,8 @@ use crate::api::{
 use crate::timeline::{Departure, Event, LifeCycleCause, Msg, Sym};
 use serde_json::{Map, Value, json};
 
+const DISABLED: &str = "group disabled (during an instance refresh, OQ-17)";
+
 /// ScaleIn/ScaleOut/Remove/Detach accept 1..=2000 instances per call (§6.2).
 pub const MAX_SCALE_NUMBER: u64 = 2000;
 pub const MAX_INSTANCE_IDS: usize = 100;
@@ -610,19 +612,28 @@ impl World {
     // Automatic scaling, which a disabled group does not do (§6.1, OQ-17, OQ-31, OQ-32)
     // ------------------------------------------------------------------------------------
 
-    fn ignored(&mut self, source: Sym, what: &'static str, fx: &mut Fx) {
-        fx.emit(Event::ScalingIgnored { source, what });
+    fn ignored(&mut self, source: Sym, what: &'static str, reason: &'static str, fx: &mut Fx) {
+        fx.emit(Event::ScalingIgnored {
+            source,
+            what,
+            reason,
+        });
     }
 
     fn alarm(&mut self, policy: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let p = self.policies[policy as usize].clone();
         if self.group.enabled == EnabledStatus::Disabled {
-            self.ignored(p.id, "alarm policy", fx);
+            self.ignored(p.id, "alarm policy", DISABLED, fx);
             return;
         }
         if self.group_in_activity() {
             // §6.3: an activity triggered while another runs is cancelled, not retried.
-            self.ignored(p.id, "alarm policy while a scaling activity runs", fx);
+            self.ignored(
+                p.id,
+                "alarm policy",
+                "a scaling activity is running (§6.3: cancelled, not retried)",
+                fx,
+            );
             return;
         }
         self.adjust_desired(p.adjustment, draws, fx);
@@ -631,7 +642,7 @@ impl World {
     fn scheduled_action(&mut self, action: &str, desired: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let source = self.names.intern(action);
         if self.group.enabled == EnabledStatus::Disabled {
-            self.ignored(source, "scheduled action", fx);
+            self.ignored(source, "scheduled action", DISABLED, fx);
             return;
         }
         self.group.desired_capacity = desired.clamp(self.group.min_size, self.group.max_size);
@@ -645,13 +656,14 @@ impl World {
         }
         let source = inst.id;
         if self.group.enabled == EnabledStatus::Disabled {
-            self.ignored(source, "unhealthy instance replacement", fx);
+            self.ignored(source, "unhealthy instance replacement", DISABLED, fx);
             return;
         }
         if self.group_in_activity() || inst.protected || self.instance_busy(instance) {
             self.ignored(
                 source,
-                "unhealthy instance replacement while in activity",
+                "unhealthy instance replacement",
+                "the group or the instance is busy",
                 fx,
             );
             return;

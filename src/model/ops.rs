@@ -52,10 +52,6 @@ impl World {
         let inst = &mut self.instances[instance as usize];
         inst.ops_seen += 1;
         let sample = draws.op(inst.key, kind != OpKind::Create, inst.ops_seen);
-        let blocked = match kind {
-            OpKind::Create => self.create_blocked,
-            OpKind::Destroy | OpKind::Detach => self.destroy_blocked,
-        };
         let op = self.ops.len() as u32;
         self.ops.push(Op {
             kind,
@@ -65,7 +61,7 @@ impl World {
             stage: OpStage::Hooks,
             generation: 0,
             duration_ms: sample.duration_ms,
-            fails: may_fail && (sample.fails || blocked),
+            fails: may_fail && sample.fails,
             may_fail,
             succeeded: false,
             hooks,
@@ -119,7 +115,20 @@ impl World {
         if o.generation != generation || o.stage != OpStage::Working {
             return;
         }
-        let (kind, instance, fails) = (o.kind, o.instance, o.fails);
+        // A capacity fault fails the operations that complete while it lasts.
+        let blocked = match o.kind {
+            OpKind::Create => self.create_blocked,
+            OpKind::Destroy | OpKind::Detach => self.destroy_blocked,
+        };
+        let bad_image = o.kind == OpKind::Create
+            && self
+                .bad_images
+                .contains(&self.instances[o.instance as usize].image);
+        let (kind, instance, fails) = (
+            o.kind,
+            o.instance,
+            o.fails || (o.may_fail && (blocked || bad_image)),
+        );
         if !self.instances[instance as usize].in_group {
             self.finish_op(op, false, draws, fx); // vanished meanwhile
             return;

@@ -357,7 +357,9 @@ impl World {
             item.generation += 1;
             item.last_activity = Some(sa_id);
             item.replacement = None;
-            item.draws = draws.attempt(key, inst_id, item.attempt);
+            let inst = &mut self.instances[instance as usize];
+            inst.refresh_attempts += 1;
+            item.draws = draws.attempt(key, inst_id, inst.refresh_attempts);
             let b = item.batch as usize;
             act.batches[b].in_flight += 1;
         }
@@ -466,7 +468,7 @@ impl World {
             return; // stale: the instance vanished or the attempt was superseded
         }
         match item.step {
-            Step::Reinstalling => match item.draws.reinstall_failure {
+            Step::Reinstalling => match self.reinstall_failure(a, i) {
                 Some(msg) => self.fail_item(a, i, msg, fx),
                 None => {
                     self.finish_reinstall(a, i, fx);
@@ -535,6 +537,21 @@ impl World {
             },
             _ => {}
         }
+    }
+
+    /// Why this reinstall fails, if it does: a sampled or scripted failure, or an image that
+    /// does not boot (`faults.bad_images`).
+    fn reinstall_failure(&self, a: u32, i: usize) -> Option<Msg> {
+        let item = &self.activities[a as usize].items[i];
+        if let Some(msg) = item.draws.reinstall_failure {
+            return Some(msg);
+        }
+        let image = item
+            .restore_image
+            .unwrap_or(self.launch_configs[item.lc_version as usize].image);
+        self.bad_images
+            .contains(&image)
+            .then_some(Msg::ImageDoesNotBoot(image))
     }
 
     /// Writes the refreshable fields read at reinstall start onto the instance (§3.4).

@@ -35,6 +35,8 @@ pub struct WorldSpec {
     pub launch_configuration: LaunchConfigSpec,
     pub instances: Vec<InstanceSpec>,
     pub missing_images: Vec<String>,
+    /// Images that exist but do not boot: a reinstall or creation with them fails.
+    pub bad_images: Vec<String>,
     /// Instances beyond Tencent's 2000 cap are refused unless this is raised (synthetic runs).
     pub max_instances: usize,
     /// Wall-clock instant of simulated time 0, for rendering API times.
@@ -137,9 +139,12 @@ pub struct Instance {
     pub op: Option<u32>,
     /// The hook run pending on this instance, if any.
     pub hook_run: Option<u32>,
-    /// Hook actions and operations this instance has had, to key their draws (D7).
+    /// Hook actions, operations and refresh attempts this instance has had, to key their draws
+    /// (D7). Refresh attempts count across activities, so a rollback's attempt is not the
+    /// origin's first attempt again.
     pub hook_runs_seen: u32,
     pub ops_seen: u32,
+    pub refresh_attempts: u32,
 }
 
 /// The first 16 bytes of `text` as two big-endian words (zero-padded).
@@ -425,6 +430,7 @@ pub struct World {
     pub activities: Vec<Activity>,
     pub scaling_activities: Vec<ScalingActivity>,
     pub missing_images: BTreeSet<Sym>,
+    pub bad_images: BTreeSet<Sym>,
     pub role_authorized: bool,
     pub rate: RateLimiter,
     pub max_instances: usize,
@@ -434,7 +440,7 @@ pub struct World {
     pub replace_unhealthy: bool,
     pub ops: Vec<Op>,
     pub hook_runs: Vec<HookRun>,
-    /// Capacity faults: while set, instance creation (or destruction) fails.
+    /// Capacity faults: while set, instance creations (or destructions) that complete fail.
     pub create_blocked: bool,
     pub destroy_blocked: bool,
     /// Batches whose in-flight count reached zero in the current transition (see `settle`).
@@ -471,6 +477,7 @@ impl World {
             activities: Vec::new(),
             scaling_activities: Vec::new(),
             missing_images: BTreeSet::new(),
+            bad_images: BTreeSet::new(),
             role_authorized: spec.role_authorized,
             rate: RateLimiter::default(),
             max_instances: spec.max_instances,
@@ -508,6 +515,10 @@ impl World {
         for image in &spec.missing_images {
             let sym = world.names.intern(image);
             world.missing_images.insert(sym);
+        }
+        for image in &spec.bad_images {
+            let sym = world.names.intern(image);
+            world.bad_images.insert(sym);
         }
         if spec.instances.len() > spec.max_instances {
             return Err(format!(
@@ -580,6 +591,7 @@ impl World {
             hook_run: None,
             hook_runs_seen: 0,
             ops_seen: 0,
+            refresh_attempts: 0,
         });
         fx.emit(Event::InstanceJoined {
             instance: id,

@@ -304,6 +304,9 @@ pub struct FaultsSection {
     /// Images that do not exist from the start.
     #[serde(default)]
     pub missing_images: Vec<String>,
+    /// Images that exist but do not boot: every reinstall or creation with them fails.
+    #[serde(default)]
+    pub bad_images: Vec<String>,
     #[serde(default)]
     pub scripted: Vec<ScriptedFailureEntry>,
     #[serde(default)]
@@ -438,6 +441,23 @@ pub struct ExpectSection {
     pub activities: Option<u64>,
     #[serde(default)]
     pub calls: Vec<ExpectCallEntry>,
+    /// Final status of the activity created by each named action (action id → status).
+    #[serde(default)]
+    pub activity_statuses: Option<BTreeMap<String, String>>,
+    /// Checks on API responses: a JSON pointer into the response of an action and its value.
+    #[serde(default)]
+    pub responses: Vec<ExpectResponseEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectResponseEntry {
+    /// The action id.
+    pub action: String,
+    /// RFC 6901 pointer into the response envelope, e.g. `/Response/TotalCount`.
+    pub pointer: String,
+    /// The value expected there.
+    pub equals: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]

@@ -194,6 +194,10 @@ pub struct Expectations {
     pub activities: Option<u32>,
     /// (action id, expected code; `None` = success).
     pub calls: Vec<(String, Option<ErrorCode>)>,
+    /// (action id, final status of the activity it created).
+    pub activity_statuses: Vec<(String, ActivityStatus)>,
+    /// (action id, JSON pointer, expected value).
+    pub responses: Vec<(String, String, Value)>,
 }
 
 impl Expectations {

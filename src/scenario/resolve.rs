@@ -380,6 +380,7 @@ fn resolve_group(
         launch_configuration: lc.clone(),
         instances,
         missing_images: faults.missing_images.clone(),
+        bad_images: faults.bad_images.clone(),
         max_instances,
         epoch,
     })
@@ -1234,7 +1235,47 @@ fn resolve_expect(
         };
         calls.push((c.action.clone(), code));
     }
+    let mut activity_statuses = Vec::new();
+    for (id, status) in e.activity_statuses.iter().flatten() {
+        let field = format!("expect.activity_statuses.{id}");
+        if !action_ids.contains(id) {
+            return Err(FieldError::new(
+                &field,
+                format!("expected the id of an action, found {id:?}"),
+            ));
+        }
+        activity_statuses.push((
+            id.clone(),
+            enum_value(
+                &field,
+                status,
+                ActivityStatus::parse,
+                ActivityStatus::expected(),
+            )?,
+        ));
+    }
+    let mut responses = Vec::new();
+    for (i, r) in e.responses.iter().enumerate() {
+        if !action_ids.contains(&r.action) {
+            return Err(FieldError::new(
+                format!("expect.responses[{i}].action"),
+                format!("expected the id of an action, found {:?}", r.action),
+            ));
+        }
+        if !(r.pointer.is_empty() || r.pointer.starts_with('/')) {
+            return Err(FieldError::new(
+                format!("expect.responses[{i}].pointer"),
+                format!(
+                    "expected a JSON pointer such as \"/Response/TotalCount\", found {:?}",
+                    r.pointer
+                ),
+            ));
+        }
+        responses.push((r.action.clone(), r.pointer.clone(), r.equals.clone()));
+    }
     Ok(Expectations {
+        activity_statuses,
+        responses,
         activity: e.activity.clone(),
         status,
         max_duration_ms,

@@ -169,6 +169,8 @@ pub enum Msg {
     Cancelled,
     ReinstallFailed,
     ImageNotFound,
+    /// The image exists but the instance does not boot from it (`faults.bad_images`).
+    ImageDoesNotBoot(Sym),
     HealthTimeout {
         timeout_s: u32,
     },
@@ -190,6 +192,9 @@ impl Msg {
             Msg::Cancelled => "cancelled".into(),
             Msg::ReinstallFailed => "reset instance failed".into(),
             Msg::ImageNotFound => "image not found".into(),
+            Msg::ImageDoesNotBoot(image) => {
+                format!("instance did not boot from {}", names.get(image))
+            }
             Msg::HealthTimeout { timeout_s } => {
                 format!("target health check did not pass within {timeout_s}s")
             }
@@ -308,6 +313,8 @@ pub enum Event {
         error: Option<(ErrorCode, Box<str>)>,
         /// The activity the call created or acted on, when there is one.
         activity: Option<Sym>,
+        /// The full response envelope of read-only Describe calls (OQ-29), kept in the timeline.
+        response: Option<Box<str>>,
     },
     LaunchConfig {
         version: u32,
@@ -335,6 +342,7 @@ pub enum Event {
     ScalingIgnored {
         source: Sym,
         what: &'static str,
+        reason: &'static str,
     },
 }
 
@@ -594,6 +602,7 @@ impl Record {
                 action,
                 error,
                 activity,
+                response,
             } => {
                 row.activity_id = opt_name(*activity);
                 row.from = action.as_str().into();
@@ -606,6 +615,11 @@ impl Record {
                     }
                 }
                 row.detail = detail.finish();
+                if let Some(json) = response {
+                    // Raw JSON, last, like the api_call body.
+                    row.detail.push_str(" response=");
+                    row.detail.push_str(json);
+                }
             }
             Event::LaunchConfig {
                 version,
@@ -646,12 +660,16 @@ impl Record {
                     .put("reason", reason)
                     .finish();
             }
-            Event::ScalingIgnored { source, what } => {
+            Event::ScalingIgnored {
+                source,
+                what,
+                reason,
+            } => {
                 row.to = "IGNORED".into();
                 row.detail = DetailWriter::new()
                     .put("source", names.get(*source))
                     .put("what", what)
-                    .put("reason", "group disabled during instance refresh")
+                    .put("reason", reason)
                     .finish();
             }
         }
