@@ -14,8 +14,16 @@ use crate::api::{
     ApiError, ApiOutput, CreationType, EnabledStatus, ErrorCode, GroupStatus, InstanceStatus,
     LifeCycleState, ScalingActivityStatus, ScalingActivityType,
 };
-use crate::timeline::{Departure, Event, LifeCycleCause, Msg, Sym};
+use crate::timeline::{Departure, Event, LifeCycleCause, Msg, ScalingCause, Sym};
 use serde_json::{Map, Value, json};
+
+fn cause_of(matching: bool) -> ScalingCause {
+    if matching {
+        ScalingCause::DesiredCapacity
+    } else {
+        ScalingCause::Api
+    }
+}
 
 const DISABLED: &str = "group disabled (during an instance refresh, OQ-17)";
 
@@ -363,7 +371,14 @@ impl World {
         } else {
             ScalingActivityType::RemoveInstances
         };
-        let sa = self.begin_scaling_activity(activity_type, None, targets.len() as u32, draws, fx);
+        let sa = self.begin_scaling_activity(
+            activity_type,
+            None,
+            targets.len() as u32,
+            ScalingCause::Api,
+            draws,
+            fx,
+        );
         self.scaling_activities[sa as usize].desired_per_success = -1;
         self.scaling_activities[sa as usize].ops_pending = targets.len() as u32;
         for instance in targets {
@@ -482,7 +497,7 @@ impl World {
         let members = self.instances.iter().filter(|i| i.in_group).count();
         let room = self.max_instances.saturating_sub(members) as u32;
         let creatable = n.min(room);
-        let sa = self.begin_scaling_activity(activity_type, None, n, draws, fx);
+        let sa = self.begin_scaling_activity(activity_type, None, n, cause_of(matching), draws, fx);
         {
             let s = &mut self.scaling_activities[sa as usize];
             s.desired_per_success = desired_per_success;
@@ -544,7 +559,14 @@ impl World {
         if victims.is_empty() {
             return None;
         }
-        let sa = self.begin_scaling_activity(activity_type, None, victims.len() as u32, draws, fx);
+        let sa = self.begin_scaling_activity(
+            activity_type,
+            None,
+            victims.len() as u32,
+            cause_of(matching),
+            draws,
+            fx,
+        );
         {
             let s = &mut self.scaling_activities[sa as usize];
             s.desired_per_success = desired_per_success;
@@ -672,6 +694,7 @@ impl World {
             ScalingActivityType::ReplaceUnhealthyInstance,
             None,
             1,
+            ScalingCause::UnhealthyReplacement,
             draws,
             fx,
         );

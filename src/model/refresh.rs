@@ -14,7 +14,7 @@ use crate::api::{
     RefreshSettings, ResumeMode, ScalingActivityStatus, ScalingActivityType,
 };
 use crate::hash::combine;
-use crate::timeline::{Event, LifeCycleCause, Msg, Phase, StatusCause, Sym};
+use crate::timeline::{Event, LifeCycleCause, Msg, Phase, ScalingCause, StatusCause, Sym};
 
 /// OQ-1: batch sizes differ by at most one, larger batches first (5 over 3 → 2, 2, 1).
 pub fn batch_sizes(instances: usize, batches: usize) -> Vec<usize> {
@@ -330,7 +330,14 @@ impl World {
             RefreshMode::RollingUpdateReset => ScalingActivityType::ResetInstances,
             RefreshMode::RollingUpdateReplace => ScalingActivityType::ScaleOut,
         };
-        let sa = self.begin_scaling_activity(activity_type, Some(a), items.len() as u32, draws, fx);
+        let sa = self.begin_scaling_activity(
+            activity_type,
+            Some(a),
+            items.len() as u32,
+            ScalingCause::Refresh,
+            draws,
+            fx,
+        );
         {
             let batch = &mut self.activities[a as usize].batches[b as usize];
             batch.scaling_activity = Some(sa);
@@ -570,6 +577,7 @@ impl World {
             batch,
             instance: inst.id,
             image,
+            instance_type: inst.instance_type,
             lc_version,
         });
     }
@@ -664,6 +672,7 @@ impl World {
                     ScalingActivityType::RemoveInstances,
                     Some(a),
                     size,
+                    ScalingCause::Refresh,
                     draws,
                     fx,
                 );

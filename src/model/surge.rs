@@ -7,7 +7,7 @@ use super::Fx;
 use super::draws::Draws;
 use super::world::{HookScope, OpKind, OpOwner, World};
 use crate::api::{ActivityStatus, FailProcess, ScalingActivityStatus, ScalingActivityType};
-use crate::timeline::{Phase, StatusCause};
+use crate::timeline::{Phase, ScalingCause, StatusCause};
 
 impl World {
     /// Creates the missing surge instances (all of them at first; after a failure, on Resume,
@@ -27,6 +27,7 @@ impl World {
             ScalingActivityType::ScaleOut,
             Some(a),
             missing as u32,
+            ScalingCause::Refresh,
             draws,
             fx,
         );
@@ -132,6 +133,7 @@ impl World {
             ScalingActivityType::ScaleIn,
             Some(a),
             targets.len() as u32,
+            ScalingCause::Refresh,
             draws,
             fx,
         );
@@ -220,6 +222,7 @@ impl World {
             ScalingActivityType::ScaleIn,
             Some(a),
             targets.len() as u32,
+            ScalingCause::Refresh,
             draws,
             fx,
         );

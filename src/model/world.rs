@@ -11,7 +11,7 @@ use crate::api::{
 };
 use crate::hash::stable_hash;
 use crate::time::SimTime;
-use crate::timeline::{Event, LifeCycleCause, Msg, Names, Phase, Sym};
+use crate::timeline::{Event, LifeCycleCause, Msg, Names, Phase, ScalingCause, Sym};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ops::Range;
 
@@ -177,6 +177,7 @@ pub struct ScalingActivity {
     /// Started by desired-capacity matching (OQ-32), which does not retry a total failure at
     /// once (the group's IMMEDIATE_RETRY would otherwise spin at one instant).
     pub matching: bool,
+    pub cause: ScalingCause,
 }
 
 /// Where an item is inside its attempt (OQ-10 for RESET, OQ-11 for REPLACE).
@@ -544,6 +545,7 @@ impl World {
                 instance: inst.id,
                 state: inst.state,
                 image: inst.image,
+                instance_type: inst.instance_type,
                 surge: inst.surge,
                 creation: inst.creation,
                 protected: inst.protected,
@@ -597,6 +599,7 @@ impl World {
             instance: id,
             state,
             image,
+            instance_type,
             surge,
             creation: spec.creation,
             protected: spec.protected,
@@ -712,6 +715,7 @@ impl World {
         activity_type: ScalingActivityType,
         refresh_activity: Option<u32>,
         instances: u32,
+        cause: ScalingCause,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> u32 {
@@ -729,6 +733,7 @@ impl World {
             ops_failed: 0,
             desired_per_success: 0,
             matching: false,
+            cause,
         });
         fx.emit(Event::ScalingActivity {
             id,
@@ -737,6 +742,7 @@ impl World {
             from: None,
             to: ScalingActivityStatus::Running,
             instances,
+            cause,
         });
         (self.scaling_activities.len() - 1) as u32
     }
@@ -759,6 +765,7 @@ impl World {
             from: Some(from),
             to,
             instances: sa.instances,
+            cause: sa.cause,
         });
     }
 
@@ -771,7 +778,8 @@ impl World {
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
-        let index = self.begin_scaling_activity(activity_type, None, 0, draws, fx);
+        let index =
+            self.begin_scaling_activity(activity_type, None, 0, ScalingCause::External, draws, fx);
         fx.after(
             duration_ms,
             Timer::ScalingActivityEnd {

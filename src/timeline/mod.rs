@@ -8,7 +8,9 @@ pub mod record;
 
 pub use metrics::{Metrics, MetricsSink};
 pub use names::{Names, Sym};
-pub use record::{COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, StatusCause};
+pub use record::{
+    COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, ScalingCause, StatusCause,
+};
 
 use crate::time::Epoch;
 use sha2::{Digest, Sha256};

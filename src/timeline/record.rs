@@ -139,6 +139,45 @@ impl LifeCycleCause {
     }
 }
 
+/// What started a scaling activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalingCause {
+    /// A refresh activity (batch, surge, REPLACE).
+    Refresh,
+    /// A manual API call (ScaleOut, ScaleIn, RemoveInstances, DetachInstances).
+    Api,
+    /// Desired-capacity matching, including after a policy or scheduled action (OQ-32).
+    DesiredCapacity,
+    /// Unhealthy-instance replacement.
+    UnhealthyReplacement,
+    /// Injected by the scenario.
+    External,
+}
+
+impl ScalingCause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScalingCause::Refresh => "refresh",
+            ScalingCause::Api => "api",
+            ScalingCause::DesiredCapacity => "desired-capacity",
+            ScalingCause::UnhealthyReplacement => "unhealthy-replacement",
+            ScalingCause::External => "external",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ScalingCause> {
+        [
+            ScalingCause::Refresh,
+            ScalingCause::Api,
+            ScalingCause::DesiredCapacity,
+            ScalingCause::UnhealthyReplacement,
+            ScalingCause::External,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+    }
+}
+
 /// How an instance left the group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Departure {
@@ -215,6 +254,7 @@ pub enum Event {
         instance: Sym,
         state: LifeCycleState,
         image: Sym,
+        instance_type: Sym,
         surge: bool,
         creation: CreationType,
         protected: bool,
@@ -237,6 +277,8 @@ pub enum Event {
         batch: u32,
         instance: Sym,
         image: Sym,
+        /// The instance type after the reinstall: unchanged (§1.1 rule 1).
+        instance_type: Sym,
         lc_version: u32,
     },
     GroupEnabled {
@@ -258,6 +300,7 @@ pub enum Event {
         from: Option<ScalingActivityStatus>,
         to: ScalingActivityStatus,
         instances: u32,
+        cause: ScalingCause,
     },
     ActivityCreated {
         activity: Sym,
@@ -412,6 +455,7 @@ impl Record {
                 instance,
                 state,
                 image,
+                instance_type,
                 surge,
                 creation,
                 protected,
@@ -420,6 +464,7 @@ impl Record {
                 row.to = state.as_str().into();
                 row.detail = DetailWriter::new()
                     .put("image", names.get(*image))
+                    .put("instance_type", names.get(*instance_type))
                     .put("surge", surge)
                     .put("creation", creation)
                     .put("protected", protected)
@@ -452,6 +497,7 @@ impl Record {
                 batch,
                 instance,
                 image,
+                instance_type,
                 lc_version,
             } => {
                 row.activity_id = name(*activity);
@@ -459,6 +505,7 @@ impl Record {
                 row.instance_id = name(*instance);
                 row.detail = DetailWriter::new()
                     .put("image", names.get(*image))
+                    .put("instance_type", names.get(*instance_type))
                     .put("lc_version", lc_version)
                     .finish();
             }
@@ -486,6 +533,7 @@ impl Record {
                 from,
                 to,
                 instances,
+                cause,
             } => {
                 row.activity_id = opt_name(*activity);
                 row.from = from.map(|s| s.as_str()).unwrap_or_default().into();
@@ -494,6 +542,7 @@ impl Record {
                     .put("id", names.get(*id))
                     .put("type", activity_type)
                     .put("instances", instances)
+                    .put("cause", cause.as_str())
                     .finish();
             }
             Event::ActivityCreated {
