@@ -227,9 +227,11 @@ impl World {
         }
         inst.in_group = false;
         inst.held_by_refresh = false;
+        let (id, from) = (inst.id, inst.state);
+        let cause = self.names.intern(cause);
         fx.emit(Event::InstanceLeft {
-            instance: inst.id,
-            from: inst.state,
+            instance: id,
+            from,
             how,
             cause,
         });
@@ -635,6 +637,7 @@ impl World {
     // ------------------------------------------------------------------------------------
 
     fn ignored(&mut self, source: Sym, what: &'static str, reason: &'static str, fx: &mut Fx) {
+        let (what, reason) = (self.names.intern(what), self.names.intern(reason));
         fx.emit(Event::ScalingIgnored {
             source,
             what,

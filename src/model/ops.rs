@@ -201,9 +201,11 @@ impl World {
             return;
         }
         inst.in_group = false;
+        let (id, from) = (inst.id, inst.state);
+        let cause = self.names.intern(cause);
         fx.emit(Event::InstanceLeft {
-            instance: inst.id,
-            from: inst.state,
+            instance: id,
+            from,
             how: Departure::Destroyed,
             cause,
         });

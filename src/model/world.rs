@@ -539,7 +539,7 @@ impl World {
 
     /// Records of the world as it stands: one `instance_joined` per instance, the launch
     /// configuration and the group's enabled state, so a timeline alone tells the starting point.
-    pub fn initial_records(&self, fx: &mut Fx) {
+    pub fn initial_records(&mut self, fx: &mut Fx) {
         for inst in &self.instances {
             fx.emit(Event::InstanceJoined {
                 instance: inst.id,
@@ -557,10 +557,11 @@ impl World {
             image: lc.image,
             changed: "initial".into(),
         });
+        let cause = self.names.intern("initial state");
         fx.emit(Event::GroupEnabled {
             from: self.group.enabled,
             to: self.group.enabled,
-            cause: "initial state",
+            cause,
         });
     }
 
@@ -703,6 +704,7 @@ impl World {
         let from = self.group.enabled;
         if from != to {
             self.group.enabled = to;
+            let cause = self.names.intern(cause);
             fx.emit(Event::GroupEnabled { from, to, cause });
             // OQ-32: an enabled group matches its desired capacity again (done in `settle`).
             self.matching_due = to == EnabledStatus::Enabled;

@@ -4,6 +4,7 @@
 pub mod detail;
 pub mod metrics;
 pub mod names;
+pub mod parse;
 pub mod record;
 
 pub use metrics::{Metrics, MetricsSink};

@@ -263,7 +263,7 @@ pub enum Event {
         instance: Sym,
         from: LifeCycleState,
         how: Departure,
-        cause: &'static str,
+        cause: Sym,
     },
     LifeCycle {
         instance: Sym,
@@ -284,7 +284,7 @@ pub enum Event {
     GroupEnabled {
         from: EnabledStatus,
         to: EnabledStatus,
-        cause: &'static str,
+        cause: Sym,
     },
     GroupStatus {
         from: GroupStatus,
@@ -384,8 +384,8 @@ pub enum Event {
     /// A scaling trigger that a disabled group does not act on (§6.1, OQ-17).
     ScalingIgnored {
         source: Sym,
-        what: &'static str,
-        reason: &'static str,
+        what: Sym,
+        reason: Sym,
     },
 }
 
@@ -479,7 +479,7 @@ impl Record {
                 row.instance_id = name(*instance);
                 row.from = from.as_str().into();
                 row.to = how.as_str().into();
-                row.detail = DetailWriter::new().put("cause", cause).finish();
+                row.detail = DetailWriter::new().put("cause", names.get(*cause)).finish();
             }
             Event::LifeCycle {
                 instance,
@@ -512,7 +512,7 @@ impl Record {
             Event::GroupEnabled { from, to, cause } => {
                 row.from = from.as_str().into();
                 row.to = to.as_str().into();
-                row.detail = DetailWriter::new().put("cause", cause).finish();
+                row.detail = DetailWriter::new().put("cause", names.get(*cause)).finish();
             }
             Event::GroupStatus { from, to } => {
                 row.from = from.as_str().into();
@@ -717,8 +717,8 @@ impl Record {
                 row.to = "IGNORED".into();
                 row.detail = DetailWriter::new()
                     .put("source", names.get(*source))
-                    .put("what", what)
-                    .put("reason", reason)
+                    .put("what", names.get(*what))
+                    .put("reason", names.get(*reason))
                     .finish();
             }
         }
