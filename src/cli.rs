@@ -52,6 +52,13 @@ enum Command {
     /// Parse and check a scenario and print the batch plan of its first StartInstanceRefresh,
     /// without running the refresh.
     Validate { scenario: PathBuf },
+    /// Check the refresh invariants on a timeline (CSV or JSONL, from refreshsim or elsewhere)
+    /// or on DescribeRefreshActivities responses (one JSON response, or JSONL polled over time).
+    /// Exit 1 when an invariant is violated.
+    Check {
+        /// timeline.csv, timeline.jsonl, describe.json, or a .jsonl of Describe responses.
+        path: PathBuf,
+    },
 }
 
 pub fn main() -> i32 {
@@ -85,6 +92,7 @@ pub fn main() -> i32 {
             Ok(scenario) => validate_command(&scenario),
             Err(e) => fail(&e.to_string()),
         },
+        Some(Command::Check { path }) => crate::check_cli::check_command(&path),
     }
 }
 

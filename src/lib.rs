@@ -2,6 +2,8 @@
 //! instance refresh. See ARCHITECTURE.md for the map.
 
 pub mod api;
+pub mod check;
+pub mod check_cli;
 pub mod cli;
 pub mod expect;
 pub mod hash;

@@ -2,6 +2,7 @@
 //! error codes and the request checks that need no state. Knows nothing of time, RNG or files.
 
 pub mod body;
+pub mod documented;
 pub mod enums;
 pub mod error;
 pub mod request;

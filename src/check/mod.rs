@@ -1,0 +1,96 @@
+//! Invariants of the refresh rules, checked from a timeline alone (or from a history of
+//! `DescribeRefreshActivities` responses), so the same checks apply to a simulated run and to a
+//! real refresh history. Depends only on `timeline` and `api` vocabulary, never on the engine.
+//!
+//! The catalogue (`Invariant::ALL`) is documented in INVARIANTS.md.
+
+pub mod describe;
+pub mod graph;
+pub mod replay;
+
+use crate::time::SimTime;
+use std::fmt;
+
+pub use describe::{DescribeReport, check_describe_history};
+pub use replay::check_timeline;
+
+/// Declares the invariant catalogue: id, statement, source.
+macro_rules! invariants {
+    ($($variant:ident = ($id:literal, $statement:literal, $source:literal),)+) => {
+        /// One invariant of the catalogue.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Invariant { $($variant,)+ }
+
+        impl Invariant {
+            pub const ALL: &'static [Invariant] = &[$(Invariant::$variant,)+];
+
+            /// Stable id, e.g. `INV-ACTIVITY-GRAPH`.
+            pub fn id(self) -> &'static str {
+                match self { $(Invariant::$variant => $id,)+ }
+            }
+
+            /// One-line statement.
+            pub fn statement(self) -> &'static str {
+                match self { $(Invariant::$variant => $statement,)+ }
+            }
+
+            /// The spec section or OQ it comes from.
+            pub fn source(self) -> &'static str {
+                match self { $(Invariant::$variant => $source,)+ }
+            }
+
+            pub fn parse(id: &str) -> Option<Invariant> {
+                match id { $($id => Some(Invariant::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+invariants! {
+    TimeOrder = ("INV-TIME-ORDER", "Time never decreases and seq strictly increases.", "DESIGN D2"),
+    ActivityGraph = ("INV-ACTIVITY-GRAPH", "Activity statuses change only along the §10 graph, from the status they had.", "spec §10, §4.1"),
+    BatchGraph = ("INV-BATCH-GRAPH", "Batch statuses change only along the §10 graph (RETRY puts a finished batch back to RUNNING).", "spec §10, §4.3, OQ-12"),
+    InstanceGraph = ("INV-INSTANCE-GRAPH", "Refresh-instance statuses change only along the §10 graph (FAILED → WAITING only by RETRY).", "spec §10, §4.4"),
+    TerminalStaysTerminal = ("INV-TERMINAL", "SUCCESSFUL, CANCELLED and FAILED activities, SUCCESSFUL/CANCELLED batches and SUCCESSFUL/CANCELLED/NOT_FOUND instances never change again.", "spec §10"),
+    BatchPlan = ("INV-BATCH-PLAN", "At Start every IN_SERVICE, non-standby instance is frozen into exactly one batch, and batch sizes differ by at most one, larger first.", "OQ-1, OQ-2, OQ-3"),
+    BatchesSequential = ("INV-BATCH-SEQUENCE", "Batches run one after another: batch k starts only when every earlier batch has finished, and never two at once.", "spec §3.2, OQ-13"),
+    OneActiveActivity = ("INV-ONE-ACTIVE", "At most one non-terminal refresh activity per group (a rollback may wait in INIT for its origin's in-flight instances).", "spec §3.3, OQ-9, OQ-26"),
+    GroupDisabled = ("INV-GROUP-DISABLED", "The group is DISABLED whenever a refresh activity is non-terminal, pauses included.", "spec §1.1 rule 2, §1.3 rule 1, OQ-17"),
+    GroupRestored = ("INV-GROUP-RESTORED", "When the last refresh activity ends, the group's enabled state is what it was before (or DISABLED after a DisableAutoScalingGroup during the refresh).", "OQ-17"),
+    NoAutomaticScaling = ("INV-NO-AUTO-SCALING", "No policy-driven scaling activity (desired-capacity matching, alarm, scheduled action, unhealthy replacement) starts while a refresh is non-terminal.", "spec §3.3, §6.1, OQ-31, OQ-32"),
+    FailedBatchPauses = ("INV-FAILED-BATCH-PAUSES", "Under AUTO_PAUSE, a batch that ends with a failed instance pauses the activity (FAILED_PAUSE), and the next batch never starts without a ResumeInstanceRefresh.", "spec §1.1 rule 3, §3.5, OQ-13"),
+    NotFoundNeverBlocks = ("INV-NOT-FOUND-NON-BLOCKING", "A batch never stays INIT or RUNNING with no instance in flight: vanished (NOT_FOUND) or skipped instances never block it.", "spec §1.1 rule 4, OQ-3, OQ-12"),
+    SuccessfulMeansDone = ("INV-SUCCESS-COMPLETE", "A SUCCESSFUL activity has every instance SUCCESSFUL, NOT_FOUND, CANCELLED (skipped, OQ-3) or FAILED-and-skipped by CONTINUE, and every batch finished.", "OQ-12, OQ-22, OQ-23"),
+    SurgeBounded = ("INV-SURGE-BOUNDED", "Live surge instances never exceed MaxSurge.", "spec §2.2, OQ-6, OQ-7"),
+    SurgeGone = ("INV-SURGE-GONE", "No surge instance is alive when an activity becomes SUCCESSFUL, nor at the end of the timeline.", "spec §2.2, §3.9, OQ-7, OQ-24"),
+    CapacityFloor = ("INV-CAPACITY-FLOOR", "While a refresh is non-terminal: in-service instances ≥ E − F − S − X + U (E frozen instances; F of them in flight in RESET mode; S of them FAILED and out of service; X of them gone or taken out of service from outside; U surge instances in service).", "OQ-10, OQ-11, OQ-7"),
+    ReinstallFields = ("INV-REINSTALL-FIELDS", "A reinstall applies the launch-configuration version current when the instance's reinstall started (its image), and keeps the instance type.", "spec §1.1 rule 1, §3.4, OQ-16"),
+    RollbackRestoresImage = ("INV-ROLLBACK-IMAGE", "A rollback reinstalls each instance with the image it had before its origin first reinstalled it.", "spec §1.6 rule 4, OQ-26"),
+    DescribeAgrees = ("INV-DESCRIBE-AGREES", "Every DescribeRefreshActivities response agrees with the timeline at that instant: statuses, batch order, instances, times.", "spec §1.2, §2.3–§2.5, OQ-15, OQ-29"),
+    DocumentedErrors = ("INV-DOCUMENTED-ERRORS", "Every error an API call returns is a code documented for that action (spec §5) or a common API 3.0 code.", "spec §5, S-COMMON-ERR"),
+    SnapshotConsistent = ("INV-SNAPSHOT", "Each Describe snapshot is self-consistent: batches numbered n…1 in descending order, sizes per OQ-1, statuses consistent with times and with each other.", "spec §1.2, OQ-1, OQ-12, OQ-15, OQ-29"),
+}
+
+/// A broken invariant: which, when, about what, and what was seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: Invariant,
+    pub time: SimTime,
+    /// The activity, batch or instance concerned (`asr-…`, `asr-… batch 2`, `ins-…`), or "".
+    pub entity: String,
+    pub detail: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] at {} ms", self.invariant.id(), self.time.as_ms())?;
+        if !self.entity.is_empty() {
+            write!(f, " {}", self.entity)?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+/// At most this many violations are reported per run (the first ones); a broken engine would
+/// otherwise flood the summary.
+pub const MAX_VIOLATIONS: usize = 1000;
