@@ -103,6 +103,15 @@ struct Checker<'t> {
     resuming: Vec<Sym>,
 }
 
+/// OQ-12/OQ-23: done for a SUCCESSFUL activity (FAILED counts only when skipped by CONTINUE).
+fn item_done(item: &Item) -> bool {
+    match item.status {
+        InstanceStatus::Successful | InstanceStatus::NotFound | InstanceStatus::Cancelled => true,
+        InstanceStatus::Failed => item.skipped,
+        InstanceStatus::Waiting | InstanceStatus::Init | InstanceStatus::Running => false,
+    }
+}
+
 fn enabled_text(e: Option<EnabledStatus>) -> &'static str {
     e.map(EnabledStatus::as_str).unwrap_or("unknown")
 }
@@ -506,14 +515,7 @@ impl Checker<'_> {
         let undone: Vec<String> = act
             .items
             .iter()
-            .filter(|(_, it)| {
-                !matches!(
-                    it.status,
-                    InstanceStatus::Successful
-                        | InstanceStatus::NotFound
-                        | InstanceStatus::Cancelled
-                ) && !(it.status == InstanceStatus::Failed && it.skipped)
-            })
+            .filter(|(_, it)| !item_done(it))
             .map(|(s, it)| format!("{} {}", self.name(*s), it.status))
             .collect();
         let unfinished = act
@@ -1011,8 +1013,7 @@ impl Checker<'_> {
                 act.settings.batch_number
             ));
         }
-        if n > 0 {
-            let (q, r) = (total / n, total % n);
+        if let (Some(q), Some(r)) = (total.checked_div(n), total.checked_rem(n)) {
             let expected: Vec<u32> = (0..n).map(|k| q + u32::from(k < r)).collect();
             if sizes != expected {
                 problems.push(format!("batch sizes {sizes:?}, OQ-1 gives {expected:?}"));
