@@ -103,7 +103,8 @@ fn fail(message: &str) -> i32 {
 
 fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet: bool) -> i32 {
     let seed = seed.unwrap_or(scenario.seed);
-    let run = match run_scenario(scenario, seed, out.is_some()) {
+    // The timeline is always kept: every run is checked against the invariants.
+    let run = match run_scenario(scenario, seed, true) {
         Ok(run) => run,
         Err(e) => return fail(&format!("{}: {e}", scenario.source_name)),
     };

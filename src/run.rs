@@ -26,11 +26,14 @@ pub struct RunResult {
     /// `DescribeRefreshActivities` over all activities at the end of the run.
     pub describe: Value,
     pub expectations: Vec<Verdict>,
+    /// Invariant violations found in the timeline (empty when no timeline was kept).
+    pub violations: Vec<crate::check::Violation>,
 }
 
 impl RunResult {
+    /// Every expectation holds and no invariant is violated.
     pub fn expectations_hold(&self) -> bool {
-        self.expectations.iter().all(|v| v.passed)
+        self.expectations.iter().all(|v| v.passed) && self.violations.is_empty()
     }
 }
 
@@ -171,8 +174,13 @@ fn collect(
         events: sim.events_processed(),
         describe,
         expectations: Vec::new(),
+        violations: Vec::new(),
     };
     result.expectations = crate::expect::check(scenario, &result);
+    if let Some(timeline) = &result.timeline {
+        result.violations =
+            crate::check::replay::check_timeline_and_describe(timeline, Some(&result.describe));
+    }
     result
 }
 

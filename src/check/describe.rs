@@ -181,7 +181,6 @@ fn check_activity(
             ),
         );
     }
-    let mut sizes: Vec<u64> = Vec::new();
     let mut by_num: BTreeMap<u64, SnapshotBatch> = BTreeMap::new();
     for batch in &batches {
         let num = batch
@@ -236,7 +235,6 @@ fn check_activity(
                 format!("snapshot {index}: instances not listed by InstanceId (OQ-29)"),
             );
         }
-        sizes.push(list.len() as u64);
         let start = batch
             .get("StartTime")
             .and_then(Value::as_str)
@@ -249,8 +247,11 @@ fn check_activity(
         seen.batches.insert(num, bstatus);
         by_num.insert(num, (bstatus, start, end, statuses));
     }
-    // OQ-1 sizes, in batch order 1..n.
-    sizes.reverse();
+    // OQ-1 sizes, in batch order 1..n (by number, whatever the listing order).
+    let sizes: Vec<u64> = by_num
+        .values()
+        .map(|(.., instances)| instances.len() as u64)
+        .collect();
     let total: u64 = sizes.iter().sum();
     if n > 0 {
         let expected: Vec<u64> = (0..n)

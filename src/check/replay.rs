@@ -780,6 +780,14 @@ impl Checker<'_> {
         item.last_activity = last_activity;
         if to == InstanceStatus::Running {
             item.lc_at_start = Some(lc_current);
+            // OQ-16: the pre-refresh image is the one the instance has when its first reinstall
+            // in this activity starts.
+            if let Some(image) = self.instances.get(&instance).map(|i| i.image) {
+                self.activities[a]
+                    .pre_images
+                    .entry(instance)
+                    .or_insert(image);
+            }
         }
         if let Some(inst) = self.instances.get_mut(&instance) {
             match to {
@@ -871,8 +879,6 @@ impl Checker<'_> {
                 }
             }
         }
-        let act = &mut self.activities[a];
-        act.pre_images.entry(instance).or_insert(inst.image);
         if let Some(i) = self.instances.get_mut(&instance) {
             i.image = image;
         }

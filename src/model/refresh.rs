@@ -5,7 +5,8 @@
 
 use super::draws::{DelayKind, Draws, IdKind};
 use super::world::{
-    Activity, Batch, HookScope, HookSubject, Item, OpKind, OpOwner, Step, SurgeState, World,
+    Activity, Batch, HookScope, HookSubject, Item, OpKind, OpOwner, Sabotage, Step, SurgeState,
+    World,
 };
 use super::{Fx, Timer};
 use crate::api::{
@@ -310,6 +311,13 @@ impl World {
             }
         }
         self.run_attempts(a, b, &startable, draws, fx);
+        let next = b + 1;
+        let sabotaged = self.sabotage == Sabotage::StartNextBatchEarly
+            && (next as usize) < self.activities[a as usize].batches.len()
+            && self.activities[a as usize].batches[next as usize].status == BatchStatus::Waiting;
+        if sabotaged {
+            self.start_batch(a, next, draws, fx);
+        }
     }
 
     /// Starts one attempt per listed item as one scaling activity (OQ-10: one per batch
@@ -715,13 +723,15 @@ impl World {
     fn succeed_item(&mut self, a: u32, i: usize, fx: &mut Fx) {
         self.set_item(a, i, InstanceStatus::Successful, Msg::Success, fx);
         let instance = self.activities[a as usize].items[i].instance;
-        self.instances[instance as usize].held_by_refresh = false;
-        self.set_lifecycle(
-            instance,
-            LifeCycleState::InService,
-            LifeCycleCause::RefreshDone,
-            fx,
-        );
+        if self.sabotage != Sabotage::LeaveInStandby {
+            self.instances[instance as usize].held_by_refresh = false;
+            self.set_lifecycle(
+                instance,
+                LifeCycleState::InService,
+                LifeCycleCause::RefreshDone,
+                fx,
+            );
+        }
         self.item_done(a, i);
     }
 
@@ -827,7 +837,8 @@ impl World {
         }
         let has_failed = act
             .batch_items(b)
-            .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped);
+            .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped)
+            && self.sabotage != Sabotage::IgnoreFailures;
         if has_failed {
             // OQ-26: AUTO_ROLLBACK on a ROLLBACK activity is treated as AUTO_PAUSE.
             let policy = match (act.activity_type, act.settings.fail_process) {

@@ -46,6 +46,26 @@ pub struct WorldSpec {
     pub scaling_policies: Vec<PolicySpec>,
     /// `ServiceSettings.ReplaceMonitorUnhealthy` (§6.5).
     pub replace_unhealthy: bool,
+    /// Deliberate engine bugs, for proving that the invariant checker catches them. Not
+    /// reachable from scenario files.
+    #[doc(hidden)]
+    pub sabotage: Sabotage,
+}
+
+/// A deliberate engine bug (tests of the invariant checker only).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sabotage {
+    #[default]
+    None,
+    /// Starting a batch also starts the next one.
+    StartNextBatchEarly,
+    /// The group is never re-enabled after a refresh.
+    ForgetGroupRestore,
+    /// A batch with failed instances is treated as successful.
+    IgnoreFailures,
+    /// A refreshed instance is not put back in service.
+    LeaveInStandby,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -439,6 +459,8 @@ pub struct World {
     pub hooks: Vec<Hook>,
     pub policies: Vec<ScalingPolicy>,
     pub replace_unhealthy: bool,
+    #[doc(hidden)]
+    pub sabotage: Sabotage,
     pub ops: Vec<Op>,
     pub hook_runs: Vec<HookRun>,
     /// Capacity faults: while set, instance creations (or destructions) that complete fail.
@@ -486,6 +508,7 @@ impl World {
             hooks: Vec::new(),
             policies: Vec::new(),
             replace_unhealthy: spec.replace_unhealthy,
+            sabotage: spec.sabotage,
             ops: Vec::new(),
             hook_runs: Vec::new(),
             create_blocked: false,
@@ -692,7 +715,7 @@ impl World {
 
     /// OQ-17: when the last non-terminal activity ends, restore the remembered state.
     pub fn release_group_if_idle(&mut self, fx: &mut Fx) {
-        if self.has_non_terminal_activity() {
+        if self.has_non_terminal_activity() || self.sabotage == Sabotage::ForgetGroupRestore {
             return;
         }
         if let Some(previous) = self.group.remembered_enabled.take() {

@@ -94,6 +94,13 @@ pub fn summary_json(run: &RunResult, epoch: Epoch) -> Value {
         "api": {"calls": m.api_calls, "errors": errors},
         "group": {"EnabledStatus": world.group.enabled, "in_service": world.in_service_count()},
         "expectations": run.expectations.iter().map(|v| json!({"name": v.name, "passed": v.passed, "detail": v.detail})).collect::<Vec<_>>(),
+        "invariants": {
+            "checked": run.timeline.is_some(),
+            "catalogue": crate::check::Invariant::ALL.len(),
+            "violations": run.violations.iter().map(|v| json!({
+                "invariant": v.invariant.id(), "time_ms": v.time.as_ms(), "entity": v.entity, "detail": v.detail,
+            })).collect::<Vec<_>>(),
+        },
     })
 }
 
@@ -250,6 +257,20 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
         }
     );
     let _ = writeln!(out, "group: {}", world.group.enabled);
+    if run.timeline.is_some() {
+        if run.violations.is_empty() {
+            let _ = writeln!(
+                out,
+                "invariants: all {} hold",
+                crate::check::Invariant::ALL.len()
+            );
+        } else {
+            let _ = writeln!(out, "invariants: {} VIOLATION(S)", run.violations.len());
+            for v in run.violations.iter().take(20) {
+                let _ = writeln!(out, "  {v}");
+            }
+        }
+    }
     if !run.expectations.is_empty() {
         let passed = run.expectations.iter().filter(|v| v.passed).count();
         let _ = writeln!(

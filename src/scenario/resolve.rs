@@ -365,6 +365,7 @@ fn resolve_group(
         hooks,
         scaling_policies,
         replace_unhealthy: g.replace_unhealthy.unwrap_or(false),
+        sabotage: Default::default(),
         group_id: g.id.clone(),
         group_status: status,
         enabled: if g.enabled.unwrap_or(true) {
