@@ -377,6 +377,36 @@ fn oq17_the_group_stays_disabled_across_origin_and_rollback_and_is_restored_afte
     assert_eq!(r.world.group.enabled, EnabledStatus::Disabled);
 }
 
+#[test]
+fn oq26_a_rollback_cancels_its_paused_origin_and_destroys_the_origin_surge_instances() {
+    // Surge created 0–60 s, batch 1 60–120 s, AUTO_PAUSE; Rollback at 200 s cancels the origin,
+    // and a cancelled activity's surge instances are destroyed (§1.5 rule 5, OQ-24).
+    let settings = rolling("BatchNumber = 2, MaxSurge = 1, BatchPause = \"FIRST_BATCH_PAUSE\"");
+    let r = run(
+        4,
+        "instance_create = \"60s\"\ninstance_destroy = \"20s\"",
+        &settings,
+        &rollback_action("rollback", "200s", "BatchNumber = 1"),
+    );
+    assert_eq!(code(&r, "rollback"), "OK");
+    assert_eq!(first_activity(&r).status, ActivityStatus::Cancelled);
+    let rows = rows(&r);
+    let surge: Vec<&Row> = rows
+        .iter()
+        .filter(|row| row.kind == "instance_joined" && row.detail.contains("surge=true"))
+        .collect();
+    assert_eq!(surge.len(), 1);
+    assert_eq!(
+        transitions(&rows, "instance_left", &surge[0].instance_id),
+        vec![(220_000, "TERMINATING".into(), "DESTROYED".into())]
+    );
+    assert_eq!(
+        activity_of(&r, "rollback").status,
+        ActivityStatus::Successful
+    );
+    assert_eq!(r.world.instances.iter().filter(|i| i.in_group).count(), 4);
+}
+
 // ---- AUTO_ROLLBACK (§2.2, OQ-26) --------------------------------------------------------------
 
 #[test]

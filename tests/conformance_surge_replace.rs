@@ -136,6 +136,12 @@ action = "DescribeAutoScalingGroups"
     let rows = rows(&r);
     let surge = surge_ids(&rows);
     assert_eq!(surge.len(), 2, "MaxSurge = 2 instances created");
+    assert!(
+        rows.iter()
+            .filter(|r| surge.contains(&r.instance_id) && r.kind == "instance_joined")
+            .all(|r| r.detail.contains("creation=AUTO_CREATION")),
+        "OQ-7: CreationType AUTO_CREATION"
+    );
     let act = first_activity(&r);
     assert_eq!(
         act.items.len(),
@@ -544,6 +550,35 @@ fn s1_5_rule5_cancel_of_a_paused_activity_destroys_the_surge_instances() {
         "RUNNING".into(),
         "SCALE_IN".into()
     )));
+}
+
+#[test]
+fn oq32_capacity_lost_during_the_refresh_is_matched_once_the_surge_clean_up_after_a_cancel_ends() {
+    // #4 (waiting in batch 2) is terminated at 90 s; the activity pauses at 120 s and is
+    // cancelled at 130 s: the group is enabled again, and as soon as the surge clean-up
+    // (130–150 s) no longer keeps it in a scaling activity, the lost instance is replaced.
+    let settings = rolling("BatchNumber = 2, MaxSurge = 1, BatchPause = \"FIRST_BATCH_PAUSE\"");
+    let extra = r##"
+[[faults.events]]
+at = "90s"
+kind = "destroy"
+instance = "#4"
+[[actions]]
+id = "cancel"
+at = "130s"
+action = "CancelInstanceRefresh"
+"##;
+    let r = run(4, OPS, &settings, extra);
+    assert_eq!(code(&r, "cancel"), "OK");
+    let rows = rows(&r);
+    let scale_outs: Vec<u64> = rows
+        .iter()
+        .filter(|row| row.kind == "scaling_activity" && row.from.is_empty())
+        .filter(|row| row.activity_id.is_empty() && row.detail.contains("type=SCALE_OUT"))
+        .map(|row| row.time_ms)
+        .collect();
+    assert_eq!(scale_outs, vec![150_000]);
+    assert_eq!(r.world.in_service_count(), 4);
 }
 
 // ---- ROLLING_UPDATE_REPLACE (OQ-11, OQ-20) -----------------------------------------------------
