@@ -775,6 +775,26 @@ request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
     assert_eq!(r.world.activities.len(), 1);
 }
 
+#[test]
+fn oq47_auto_rollback_on_a_replace_activity_behaves_as_auto_pause() {
+    // Batch 1 replaces #1, #2 (0–80 s); batch 2's new instances fail to create at 140 s.
+    let extra = "[[faults.events]]\nat = \"100s\"\nkind = \"create_blocked\"\n";
+    let settings = rolling("BatchNumber = 2, FailProcess = \"AUTO_ROLLBACK\"");
+    let r = replace_run(4, "", OPS, &settings, extra);
+    assert_eq!(
+        r.world.activities.len(),
+        1,
+        "§1.6 rule 6: no rollback of a REPLACE activity, not even an automatic one"
+    );
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::FailedPause);
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Successful, BatchStatus::Failed]
+    );
+    assert!(rows(&r).iter().all(|row| row.kind != "reinstall"));
+}
+
 // ---- CheckInstanceTargetHealth (§2.1, OQ-10 step 5) --------------------------------------------
 
 const NEVER_HEALTHY_1: &str = "[[faults.scripted]]\ninstance = \"#1\"\nstep = \"target_health\"\n";
