@@ -341,7 +341,10 @@ impl World {
                 }
             }
         }
-        self.require_not_in_activity()?;
+        // OQ-18: naming an instance that is being refreshed (or created, removed, held by a
+        // hook) is `InstanceInOperation`, the more specific answer; checked before the group's
+        // `AutoScalingGroupInActivity`, which would otherwise always shadow it (an instance is
+        // only ever in operation while some scaling activity runs).
         if let Some(&busy) = targets.iter().find(|&&i| self.instance_busy(i)) {
             return Err(ApiError::new(
                 ErrorCode::ResourceUnavailableInstanceInOperation,
@@ -351,6 +354,7 @@ impl World {
                 ),
             ));
         }
+        self.require_not_in_activity()?;
         if self.group.enabled == EnabledStatus::Enabled {
             // §6.1: only an enabled group checks MinSize for manual removal.
             let in_service = self.in_service_count();
@@ -620,8 +624,11 @@ impl World {
         let delta = s.desired_per_success * i64::from(s.ops_ok);
         let total_matching_failure = s.matching && s.ops_ok == 0;
         if delta != 0 {
+            // §6.2: MaxSize ≥ DesiredCapacity ≥ MinSize. A removal from a disabled group may
+            // go below MinSize in instances (§6.1) but lowers DesiredCapacity only to MinSize,
+            // so the group brings the capacity back once enabled again (OQ-32).
             let desired = (i64::from(self.group.desired_capacity) + delta).clamp(
-                0,
+                i64::from(self.group.min_size.min(self.group.desired_capacity)),
                 i64::from(self.group.max_size.max(self.group.desired_capacity)),
             );
             self.group.desired_capacity = desired as u32;

@@ -840,10 +840,14 @@ impl World {
             .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped)
             && self.sabotage != Sabotage::IgnoreFailures;
         if has_failed {
-            // OQ-26: AUTO_ROLLBACK on a ROLLBACK activity is treated as AUTO_PAUSE.
-            let policy = match (act.activity_type, act.settings.fail_process) {
-                (ActivityType::Rollback, FailProcess::AutoRollback) => FailProcess::AutoPause,
-                (_, p) => p,
+            // OQ-26: AUTO_ROLLBACK on a ROLLBACK activity is treated as AUTO_PAUSE. OQ-55: so
+            // is AUTO_ROLLBACK on a ROLLING_UPDATE_REPLACE activity, which cannot be rolled back
+            // (§1.6 rule 6, OQ-25 step 3): replaced instances are gone and cannot be restored.
+            let no_rollback = act.activity_type == ActivityType::Rollback
+                || act.mode == RefreshMode::RollingUpdateReplace;
+            let policy = match act.settings.fail_process {
+                FailProcess::AutoRollback if no_rollback => FailProcess::AutoPause,
+                p => p,
             };
             match policy {
                 FailProcess::AutoPause => {

@@ -235,6 +235,9 @@ impl World {
         if !o.status.is_terminal() {
             // §1.6 rule 1: the origin's waiting instances are cancelled.
             self.cancel_waiting(origin, fx);
+            // §1.5 rule 5, OQ-24: the origin ends cancelled (or FAILED, OQ-26), so its MaxSurge
+            // instances are destroyed, as for any cancel (AUTO_ROLLBACK already did it).
+            self.clean_up_surge(origin, draws, fx);
             let to = match origin_cause {
                 StatusCause::AutoRollback => ActivityStatus::Failed,
                 _ => ActivityStatus::Cancelled,

@@ -251,6 +251,9 @@ impl World {
             && let Some(sa) = surge.scaling_activity
         {
             self.end_scaling_activity(sa, ScalingActivityStatus::Successful, fx);
+            // OQ-32: the cancelled activity already re-enabled the group, but matching was
+            // held off while this clean-up ran; the group is free now (done in `settle`).
+            self.matching_due = true;
         }
     }
 

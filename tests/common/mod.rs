@@ -121,3 +121,60 @@ pub fn first_time(run: &RunResult, kind: &str, to: &str, instance: Option<&str>)
         .find(|r| r.kind == kind && r.to == to && instance.is_none_or(|i| r.instance_id == i))
         .map(|r| r.time_ms)
 }
+
+// ---- Helpers for engine-driven tests --------------------------------------------------------
+
+use refreshsim::api::{Action, ApiOutput, ErrorCode};
+use refreshsim::sim::Simulation;
+use refreshsim::timeline::{FullSink, MetricsSink};
+
+/// `toml` (from `text`) with `lines` added to its generated `[group]` table.
+pub fn with_group(toml: &str, lines: &str) -> String {
+    let anchor = "image_id = \"img-old\"";
+    assert!(toml.contains(anchor), "not a `text` scenario");
+    toml.replacen(anchor, &format!("{anchor}\n{lines}"), 1)
+}
+
+/// The engine on an inline scenario, with its actions and faults scheduled (drive it with
+/// `advance_until`), or with none of them when `idle`.
+pub fn engine_text(toml: &str, idle: bool) -> (Simulation, FullSink) {
+    let mut scenario = parse(toml);
+    if idle {
+        scenario.happenings.clear();
+    }
+    let mut sink = FullSink::new(MetricsSink::new(800));
+    let sim = Simulation::new(&scenario, scenario.seed, &mut sink).unwrap();
+    (sim, sink)
+}
+
+/// Calls `action` at the engine's current time: the output or the error code.
+pub fn call(
+    sim: &mut Simulation,
+    sink: &mut FullSink,
+    action: Action,
+    body: serde_json::Value,
+) -> Result<ApiOutput, ErrorCode> {
+    sim.submit(action, &body, sink).result.map_err(|e| e.code)
+}
+
+/// The timeline rows an engine has produced so far.
+pub fn engine_rows(sim: &Simulation, sink: &FullSink) -> Vec<Row> {
+    let world = sim.world();
+    sink.records
+        .iter()
+        .map(|r| r.to_row(&world.names, world.epoch))
+        .collect()
+}
+
+/// The id of the `n`-th instance (0-based) of the world.
+pub fn instance_name(world: &World, n: usize) -> String {
+    world.names.get(world.instances[n].id).to_string()
+}
+
+/// Rows of `kind` about `instance`, as (time_ms, from, to).
+pub fn transitions(rows: &[Row], kind: &str, instance: &str) -> Vec<(u64, String, String)> {
+    rows.iter()
+        .filter(|r| r.kind == kind && r.instance_id == instance)
+        .map(|r| (r.time_ms, r.from.clone(), r.to.clone()))
+        .collect()
+}
