@@ -510,3 +510,12 @@ fn every_invariant_has_a_statement_source_and_a_test_here() {
         );
     }
 }
+
+#[test]
+fn invariants_md_documents_every_invariant() {
+    let doc = std::fs::read_to_string("INVARIANTS.md").unwrap();
+    for inv in Invariant::ALL {
+        assert!(doc.contains(inv.id()), "INVARIANTS.md lacks {}", inv.id());
+        assert!(doc.contains(inv.statement()), "INVARIANTS.md has a stale statement for {}", inv.id());
+    }
+}
