@@ -13,5 +13,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod timeline;

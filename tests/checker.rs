@@ -516,6 +516,10 @@ fn invariants_md_documents_every_invariant() {
     let doc = std::fs::read_to_string("INVARIANTS.md").unwrap();
     for inv in Invariant::ALL {
         assert!(doc.contains(inv.id()), "INVARIANTS.md lacks {}", inv.id());
-        assert!(doc.contains(inv.statement()), "INVARIANTS.md has a stale statement for {}", inv.id());
+        assert!(
+            doc.contains(inv.statement()),
+            "INVARIANTS.md has a stale statement for {}",
+            inv.id()
+        );
     }
 }

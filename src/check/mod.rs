@@ -62,7 +62,7 @@ invariants! {
     NotFoundNeverBlocks = ("INV-NOT-FOUND-NON-BLOCKING", "A batch never stays INIT or RUNNING with no instance in flight: vanished (NOT_FOUND) or skipped instances never block it.", "spec §1.1 rule 4, OQ-3, OQ-12"),
     SuccessfulMeansDone = ("INV-SUCCESS-COMPLETE", "A SUCCESSFUL activity has every instance SUCCESSFUL, NOT_FOUND, CANCELLED (skipped, OQ-3) or FAILED-and-skipped by CONTINUE, and every batch finished.", "OQ-12, OQ-22, OQ-23"),
     SurgeBounded = ("INV-SURGE-BOUNDED", "Live surge instances never exceed MaxSurge.", "spec §2.2, OQ-6, OQ-7"),
-    SurgeGone = ("INV-SURGE-GONE", "No surge instance is alive when an activity becomes SUCCESSFUL, nor at the end of the timeline.", "spec §2.2, §3.9, OQ-7, OQ-24"),
+    SurgeGone = ("INV-SURGE-GONE", "No surge instance of an activity is alive when it becomes SUCCESSFUL, and none at all at the end of the timeline.", "spec §2.2, §3.9, OQ-7, OQ-24"),
     CapacityFloor = ("INV-CAPACITY-FLOOR", "While a refresh is non-terminal: in-service instances ≥ E − F − S − X + U (E frozen instances; F of them in flight in RESET mode; S of them FAILED and out of service; X of them gone or taken out of service from outside; U surge instances in service).", "OQ-10, OQ-11, OQ-7"),
     ReinstallFields = ("INV-REINSTALL-FIELDS", "A reinstall applies the launch-configuration version current when the instance's reinstall started (its image), and keeps the instance type.", "spec §1.1 rule 1, §3.4, OQ-16"),
     RollbackRestoresImage = ("INV-ROLLBACK-IMAGE", "A rollback reinstalls each instance with the image it had before its origin first reinstalled it.", "spec §1.6 rule 4, OQ-26"),

@@ -57,6 +57,7 @@ struct Activity {
     eligible: Vec<Sym>,
     /// Image each instance had before this activity first reinstalled it.
     pre_images: BTreeMap<Sym, Sym>,
+    phase: crate::timeline::Phase,
 }
 
 impl Activity {
@@ -79,6 +80,8 @@ struct Instance {
     outside: bool,
     /// Its latest refresh attempt failed and it has not been back in service since.
     refresh_failed: bool,
+    /// For a surge instance: the activity whose scale-out created it.
+    surge_owner: Option<Sym>,
 }
 
 struct Checker<'t> {
@@ -246,6 +249,7 @@ impl Checker<'_> {
                         instance_type: *instance_type,
                         outside: *state != LifeCycleState::InService,
                         refresh_failed: false,
+                        surge_owner: if *surge { self.scaling_out() } else { None },
                     },
                 );
                 self.check_surge_bounded();
@@ -261,6 +265,9 @@ impl Checker<'_> {
                 cause,
                 ..
             } => {
+                // A hook belongs to the refresh only while the instance is being refreshed;
+                // otherwise it is a scaling operation's (a manual removal, a scale-in).
+                let refreshing = self.in_flight_somewhere(*instance);
                 if let Some(i) = self.instances.get_mut(instance) {
                     i.state = *to;
                     if *to == LifeCycleState::InService {
@@ -271,10 +278,11 @@ impl Checker<'_> {
                             LifeCycleCause::External
                             | LifeCycleCause::Api
                             | LifeCycleCause::ScalingActivity => i.outside = true,
+                            LifeCycleCause::Hook | LifeCycleCause::HookDone => {
+                                i.outside |= !refreshing
+                            }
                             LifeCycleCause::RefreshStart
                             | LifeCycleCause::RefreshDone
-                            | LifeCycleCause::Hook
-                            | LifeCycleCause::HookDone
                             | LifeCycleCause::Created => {}
                         }
                     }
@@ -408,10 +416,14 @@ impl Checker<'_> {
                 error.as_ref().map(|(c, _)| *c),
                 response.as_deref(),
             ),
+            Event::Phase { activity, to, .. } => {
+                if let Some(&a) = self.by_id.get(activity) {
+                    self.activities[a].phase = *to;
+                }
+            }
             Event::ScalingActivity { .. }
             | Event::GroupStatus { .. }
             | Event::RoleAuthorized { .. }
-            | Event::Phase { .. }
             | Event::ImageAvailability { .. }
             | Event::HookStarted { .. }
             | Event::HookCompleted { .. }
@@ -466,6 +478,7 @@ impl Checker<'_> {
             plan_checked: false,
             eligible,
             pre_images: BTreeMap::new(),
+            phase: crate::timeline::Phase::Init,
         });
     }
 
@@ -534,12 +547,17 @@ impl Checker<'_> {
                 ),
             );
         }
-        let live = self.live_surge();
+        let own = self.activities[a].id;
+        let live = self
+            .instances
+            .values()
+            .filter(|i| i.surge && i.in_group && i.surge_owner == Some(own))
+            .count();
         if live > 0 {
             self.flag(
                 Invariant::SurgeGone,
                 &name,
-                format!("SUCCESSFUL while {live} surge instances are alive"),
+                format!("SUCCESSFUL while {live} of its surge instances are alive"),
             );
         }
     }
@@ -1115,6 +1133,22 @@ impl Checker<'_> {
                 format!("{total} in service < floor {floor} (E {e} − out {out} + surge {u}); out of service without cause: {}", missing.join(", ")),
             );
         }
+    }
+
+    /// The activity in its MaxSurge scale-out phase, if any.
+    fn scaling_out(&self) -> Option<Sym> {
+        self.activities
+            .iter()
+            .find(|a| a.phase == crate::timeline::Phase::SurgeOut)
+            .map(|a| a.id)
+    }
+
+    fn in_flight_somewhere(&self, instance: Sym) -> bool {
+        self.activities.iter().any(|a| {
+            a.items
+                .get(&instance)
+                .is_some_and(|it| it.status.is_in_flight())
+        })
     }
 
     fn live_surge(&self) -> u32 {

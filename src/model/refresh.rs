@@ -350,6 +350,7 @@ impl World {
             let batch = &mut self.activities[a as usize].batches[b as usize];
             batch.scaling_activity = Some(sa);
             batch.remove_activity = None;
+            batch.ended = None; // a RETRY reopens a finished batch
         }
         self.set_batch(a, b, BatchStatus::Running, fx);
         for &i in items {
@@ -694,7 +695,6 @@ impl World {
         };
         let item = &mut self.activities[a as usize].items[i];
         item.step = Step::RemovingOld;
-        item.last_activity = Some(self.scaling_activities[sa as usize].id);
         let owner = OpOwner::ReplaceOld {
             activity: a,
             item: i as u32,
@@ -710,8 +710,16 @@ impl World {
         _draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
-        let item = &self.activities[a as usize].items[i];
+        let act = &self.activities[a as usize];
+        let item = &act.items[i];
         if item.status.is_in_flight() && item.step == Step::RemovingOld {
+            // OQ-56: LastActivityId moves to the REMOVE_INSTANCES activity when the removal
+            // completes, with the record that says so.
+            let remove = act.batches[item.batch as usize].remove_activity;
+            if let Some(sa) = remove {
+                self.activities[a as usize].items[i].last_activity =
+                    Some(self.scaling_activities[sa as usize].id);
+            }
             self.set_item(a, i, InstanceStatus::Successful, Msg::Success, fx);
             self.item_done(a, i);
         }
@@ -805,7 +813,12 @@ impl World {
             (0, _) => BatchStatus::Failed,
             (_, _) => BatchStatus::PartiallySuccessful,
         };
-        self.activities[a as usize].batches[b as usize].ended = Some(fx.now);
+        // A batch keeps its EndTime when a RETRY with nothing left to retry leaves its status
+        // unchanged (no record, so no silent change either).
+        let batch = &mut self.activities[a as usize].batches[b as usize];
+        if batch.status != status || batch.ended.is_none() {
+            batch.ended = Some(fx.now);
+        }
         self.set_batch(a, b, status, fx);
         let sa_status = match status {
             BatchStatus::Successful => ScalingActivityStatus::Successful,
@@ -998,7 +1011,6 @@ impl World {
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
-        self.activities[a as usize].batches[b as usize].ended = None;
         let mut startable = Vec::with_capacity(failed.len());
         for &i in failed {
             let instance = self.activities[a as usize].items[i].instance;

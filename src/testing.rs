@@ -1,0 +1,669 @@
+//! Proptest strategies that generate whole scenarios, swarm-style (D11): group sizes from 1 to
+//! 2,000 with explicit instance states, every refresh setting, timing distributions, fault mixes
+//! in which some fault kinds are switched off entirely, and operator actions at random times or
+//! on conditions. A generated `ScenarioSpec` renders to an ordinary scenario file (`to_toml`), so
+//! any counterexample is a file `refreshsim run` replays exactly.
+//!
+//! Enabled by the `testing` feature:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! refreshsim = { version = "0.1", features = ["testing"] }
+//! ```
+//!
+//! ```ignore
+//! use proptest::prelude::*;
+//! use refreshsim::testing::{arb_scenario, run_spec};
+//! proptest! {
+//!     #[test]
+//!     fn my_rule(spec in arb_scenario()) {
+//!         let run = run_spec(&spec).unwrap();
+//!         prop_assert!(run.metrics.min_in_service.unwrap_or(u32::MAX) > 0 || spec.instances.len() < 3);
+//!     }
+//! }
+//! ```
+
+use crate::run::{RunResult, run_scenario};
+use crate::scenario::{ScenarioError, parse_scenario};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::fmt::Write;
+
+/// The largest group a strategy generates (Tencent's per-group cap).
+pub const MAX_GENERATED_INSTANCES: usize = 2000;
+
+/// How an instance starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenState {
+    InService,
+    Stopped,
+    Standby,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenInstance {
+    pub state: GenState,
+    pub protected: bool,
+    /// Manually attached (REPLACE detaches rather than destroys it).
+    pub attached: bool,
+}
+
+/// A duration distribution, in seconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenDist {
+    Constant(u64),
+    Uniform(u64, u64),
+    LogNormal { median: u64, p95: u64 },
+    Empirical(Vec<u64>),
+}
+
+impl GenDist {
+    fn toml(&self) -> String {
+        match self {
+            GenDist::Constant(s) => format!("\"{s}s\""),
+            GenDist::Uniform(a, b) => {
+                format!("{{ uniform = {{ min = \"{a}s\", max = \"{b}s\" }} }}")
+            }
+            GenDist::LogNormal { median, p95 } => {
+                format!("{{ lognormal = {{ median = \"{median}s\", p95 = \"{p95}s\" }} }}")
+            }
+            GenDist::Empirical(list) => {
+                let items: Vec<String> = list.iter().map(|s| format!("\"{s}s\"")).collect();
+                format!("{{ empirical = [{}] }}", items.join(", "))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenHook {
+    pub launching: bool,
+    pub extension: bool,
+    pub default_abandon: bool,
+    pub heartbeat_s: u64,
+    pub auto_complete: bool,
+}
+
+/// The StartInstanceRefresh request. Values may be out of range on purpose (the request is then
+/// refused with a documented error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenStart {
+    pub replace: bool,
+    pub batch_number: u64,
+    pub batch_pause: &'static str,
+    pub max_surge: i64,
+    pub fail_process: &'static str,
+    pub check_health: bool,
+    pub health_timeout_s: u64,
+}
+
+/// When an operator action happens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenTrigger {
+    At(u64),
+    WhenStatus {
+        status: &'static str,
+        after_s: u64,
+        repeat: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenOp {
+    Stop,
+    Resume { retry: bool },
+    Cancel,
+    Rollback { batch_number: u64 },
+    Remove { instance: usize },
+    Describe,
+    ScaleOut { number: u64 },
+    EditLaunchConfiguration { image: u32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GenFault {
+    Destroy { instance: usize },
+    Stop { instance: usize },
+    EnterStandby { instance: usize },
+    CreateBlocked { blocked: bool },
+    DestroyBlocked { blocked: bool },
+    Alarm,
+}
+
+/// Per-attempt probabilities in parts per thousand; 0 = the fault kind is off (swarm).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenRates {
+    pub reinstall_failure: u32,
+    pub health_never: u32,
+    pub create_failure: u32,
+    pub destroy_failure: u32,
+    pub hook_abandon: u32,
+}
+
+/// A whole generated scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioSpec {
+    pub seed: u64,
+    pub instances: Vec<GenInstance>,
+    pub forward_clb: bool,
+    pub hooks: Vec<GenHook>,
+    pub reinstall: GenDist,
+    pub target_health: GenDist,
+    pub instance_create: GenDist,
+    pub instance_destroy: GenDist,
+    pub hook_response: GenDist,
+    pub rates: GenRates,
+    pub start: GenStart,
+    pub actions: Vec<(GenTrigger, GenOp)>,
+    pub faults: Vec<(u64, GenFault)>,
+}
+
+/// The instance id of position `i`.
+pub fn instance_id(i: usize) -> String {
+    format!("ins-{i:08x}")
+}
+
+impl ScenarioSpec {
+    /// The scenario file this spec stands for.
+    pub fn to_toml(&self) -> String {
+        let mut t = String::new();
+        let n = self.instances.len();
+        let _ = writeln!(
+            t,
+            "# Generated by refreshsim::testing (proptest). Replay: refreshsim run <this file>"
+        );
+        let _ = writeln!(t, "[scenario]\nname = \"generated\"\nseed = {}", self.seed);
+        let _ = writeln!(
+            t,
+            "limits = {{ max_events = 400000, max_sim_time = \"60d\" }}\n"
+        );
+        let _ = writeln!(
+            t,
+            "[group]\nid = \"asg-gen00001\"\nmin_size = 0\nmax_size = {}\ndesired_capacity = {n}",
+            (n + 20).min(MAX_GENERATED_INSTANCES)
+        );
+        let _ = writeln!(
+            t,
+            "forward_clb = {}\nimage_id = \"img-v0\"",
+            self.forward_clb
+        );
+        let _ = writeln!(
+            t,
+            "scaling_policies = [{{ id = \"asp-gen00001\", adjustment = 1 }}]"
+        );
+        for (i, inst) in self.instances.iter().enumerate() {
+            let _ = write!(t, "[[group.instances]]\nid = \"{}\"\n", instance_id(i));
+            match inst.state {
+                GenState::InService => {}
+                GenState::Stopped => t.push_str("state = \"STOPPED\"\n"),
+                GenState::Standby => t.push_str("standby = true\n"),
+            }
+            if inst.protected {
+                t.push_str("protected = true\n");
+            }
+            if inst.attached {
+                t.push_str("creation = \"MANUAL_ATTACHING\"\n");
+            }
+        }
+        for (k, h) in self.hooks.iter().enumerate() {
+            let _ = writeln!(
+                t,
+                "[[group.lifecycle_hooks]]\nid = \"ash-gen{k:05}\"\ntransition = \"{}\"\ntransition_type = \"{}\"\ndefault_result = \"{}\"\nheartbeat_timeout = \"{}s\"\nauto_complete = {}",
+                if h.launching {
+                    "INSTANCE_LAUNCHING"
+                } else {
+                    "INSTANCE_TERMINATING"
+                },
+                if h.extension { "EXTENSION" } else { "NORMAL" },
+                if h.default_abandon {
+                    "ABANDON"
+                } else {
+                    "CONTINUE"
+                },
+                h.heartbeat_s,
+                h.auto_complete
+            );
+        }
+        let _ = writeln!(
+            t,
+            "\n[launch_configuration]\nid = \"asc-gen00001\"\nimage_id = \"img-v1\""
+        );
+        for (at, op) in &self.actions {
+            if let (GenTrigger::At(s), GenOp::EditLaunchConfiguration { image }) = (at, op) {
+                let _ = writeln!(
+                    t,
+                    "[[launch_configuration.changes]]\nat = \"{s}s\"\nimage_id = \"img-v{}\"",
+                    image + 2
+                );
+            }
+        }
+        let _ = writeln!(
+            t,
+            "\n[timing]\nreinstall = {}\ntarget_health = {}\ninstance_create = {}\ninstance_destroy = {}\nhook_response = {}",
+            self.reinstall.toml(),
+            self.target_health.toml(),
+            self.instance_create.toml(),
+            self.instance_destroy.toml(),
+            self.hook_response.toml()
+        );
+        let r = &self.rates;
+        let _ = writeln!(
+            t,
+            "\n[faults]\nreinstall_failure_rate = {}\ntarget_health_never_rate = {}\ncreate_failure_rate = {}\ndestroy_failure_rate = {}\nhook_abandon_rate = {}",
+            f64::from(r.reinstall_failure) / 1000.0,
+            f64::from(r.health_never) / 1000.0,
+            f64::from(r.create_failure) / 1000.0,
+            f64::from(r.destroy_failure) / 1000.0,
+            f64::from(r.hook_abandon) / 1000.0
+        );
+        for (at, fault) in &self.faults {
+            let _ = write!(t, "[[faults.events]]\nat = \"{at}s\"\n");
+            let clamp = |i: usize| instance_id(i % n.max(1));
+            match fault {
+                GenFault::Destroy { instance } => {
+                    let _ = writeln!(t, "kind = \"destroy\"\ninstance = \"{}\"", clamp(*instance));
+                }
+                GenFault::Stop { instance } => {
+                    let _ = writeln!(t, "kind = \"stop\"\ninstance = \"{}\"", clamp(*instance));
+                }
+                GenFault::EnterStandby { instance } => {
+                    let _ = writeln!(
+                        t,
+                        "kind = \"enter_standby\"\ninstance = \"{}\"",
+                        clamp(*instance)
+                    );
+                }
+                GenFault::CreateBlocked { blocked } => {
+                    let _ = writeln!(t, "kind = \"create_blocked\"\nblocked = {blocked}");
+                }
+                GenFault::DestroyBlocked { blocked } => {
+                    let _ = writeln!(t, "kind = \"destroy_blocked\"\nblocked = {blocked}");
+                }
+                GenFault::Alarm => {
+                    let _ = writeln!(t, "kind = \"alarm\"\npolicy = \"asp-gen00001\"");
+                }
+            }
+        }
+        let s = &self.start;
+        let _ = writeln!(
+            t,
+            "\n[[actions]]\nid = \"start\"\nat = \"0s\"\naction = \"StartInstanceRefresh\"\nrequest = {{ RefreshMode = \"{}\", RefreshSettings = {{ CheckInstanceTargetHealth = {}, CheckInstanceTargetHealthTimeout = {}, RollingUpdateSettings = {{ BatchNumber = {}, BatchPause = \"{}\", MaxSurge = {}, FailProcess = \"{}\" }} }} }}",
+            if s.replace {
+                "ROLLING_UPDATE_REPLACE"
+            } else {
+                "ROLLING_UPDATE_RESET"
+            },
+            s.check_health,
+            s.health_timeout_s,
+            s.batch_number,
+            s.batch_pause,
+            s.max_surge,
+            s.fail_process
+        );
+        for (k, (trigger, op)) in self.actions.iter().enumerate() {
+            let (action, request) = match op {
+                GenOp::Stop => ("StopInstanceRefresh", String::new()),
+                GenOp::Resume { retry } => (
+                    "ResumeInstanceRefresh",
+                    format!(
+                        "{{ ResumeMode = \"{}\" }}",
+                        if *retry { "RETRY" } else { "CONTINUE" }
+                    ),
+                ),
+                GenOp::Cancel => ("CancelInstanceRefresh", String::new()),
+                GenOp::Rollback { batch_number } => (
+                    "RollbackInstanceRefresh",
+                    format!(
+                        "{{ RefreshSettings = {{ RollingUpdateSettings = {{ BatchNumber = {batch_number} }} }} }}"
+                    ),
+                ),
+                GenOp::Remove { instance } => (
+                    "RemoveInstances",
+                    format!(
+                        "{{ InstanceIds = [\"{}\"] }}",
+                        instance_id(instance % n.max(1))
+                    ),
+                ),
+                GenOp::Describe => ("DescribeRefreshActivities", String::new()),
+                GenOp::ScaleOut { number } => (
+                    "ScaleOutInstances",
+                    format!("{{ ScaleOutNumber = {number} }}"),
+                ),
+                GenOp::EditLaunchConfiguration { .. } => continue, // rendered as a change above
+            };
+            let _ = write!(t, "\n[[actions]]\nid = \"op{k}\"\naction = \"{action}\"\n");
+            match trigger {
+                GenTrigger::At(s) => {
+                    let _ = writeln!(t, "at = \"{s}s\"");
+                }
+                GenTrigger::WhenStatus {
+                    status,
+                    after_s,
+                    repeat,
+                } => {
+                    let _ = writeln!(
+                        t,
+                        "when = {{ activity_status = \"{status}\" }}\nafter = \"{after_s}s\"\nrepeat = {repeat}"
+                    );
+                }
+            }
+            if !request.is_empty() {
+                let _ = writeln!(t, "request = {request}");
+            }
+        }
+        t
+    }
+
+    /// The spec with another BatchNumber and MaxSurge (for common-random-number properties).
+    pub fn with_batching(&self, batch_number: u64, max_surge: i64) -> ScenarioSpec {
+        let mut other = self.clone();
+        other.start.batch_number = batch_number;
+        other.start.max_surge = max_surge;
+        other
+    }
+}
+
+/// Parses and runs a spec with its seed, keeping the timeline (so invariants are checked).
+pub fn run_spec(spec: &ScenarioSpec) -> Result<RunResult, String> {
+    let scenario = parse_scenario("generated.toml", &spec.to_toml())
+        .map_err(|e: ScenarioError| e.to_string())?;
+    run_scenario(&scenario, scenario.seed, true).map_err(|e| e.to_string())
+}
+
+// ------------------------------------------------------------------------------------------
+// Strategies
+// ------------------------------------------------------------------------------------------
+
+/// Group sizes 1..=2,000, mostly small so many cases run quickly.
+pub fn arb_group_size() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        12 => 1usize..=12,
+        5 => 13usize..=120,
+        2 => 121usize..=600,
+        1 => 601usize..=MAX_GENERATED_INSTANCES,
+    ]
+}
+
+pub fn arb_instance() -> impl Strategy<Value = GenInstance> {
+    (
+        prop_oneof![18 => Just(GenState::InService), 1 => Just(GenState::Stopped), 1 => Just(GenState::Standby)],
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(state, protected, attached)| GenInstance { state, protected, attached })
+}
+
+pub fn arb_dist(lo: u64, hi: u64) -> impl Strategy<Value = GenDist> {
+    prop_oneof![
+        (lo..=hi).prop_map(GenDist::Constant),
+        (lo..=hi, 0..=hi).prop_map(|(a, d)| GenDist::Uniform(a, a + d)),
+        (lo.max(1)..=hi, 0..=hi).prop_map(|(m, d)| GenDist::LogNormal {
+            median: m,
+            p95: m + d
+        }),
+        vec(lo..=hi, 1..5).prop_map(GenDist::Empirical),
+    ]
+}
+
+pub fn arb_hook() -> impl Strategy<Value = GenHook> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        prop::bool::weighted(0.3),
+        30u64..=600,
+        prop::bool::weighted(0.8),
+    )
+        .prop_map(
+            |(launching, extension, default_abandon, heartbeat_s, auto_complete)| GenHook {
+                launching,
+                extension,
+                default_abandon,
+                heartbeat_s,
+                auto_complete,
+            },
+        )
+}
+
+/// Swarm rates: each fault kind is off in about half of the cases.
+pub fn arb_rates() -> impl Strategy<Value = GenRates> {
+    let rate = |max: u32| prop_oneof![Just(0u32), 1..=max];
+    (rate(300), rate(200), rate(300), rate(300), rate(300)).prop_map(
+        |(reinstall_failure, health_never, create_failure, destroy_failure, hook_abandon)| {
+            GenRates {
+                reinstall_failure,
+                health_never,
+                create_failure,
+                destroy_failure,
+                hook_abandon,
+            }
+        },
+    )
+}
+
+/// A Start request for `n` instances: mostly valid, sometimes out of range on purpose.
+pub fn arb_start(n: usize) -> impl Strategy<Value = GenStart> {
+    let n = n.max(1) as u64;
+    prop_oneof![20 => 1..=n, 1 => Just(0u64), 1 => (n + 1)..=(n + 3)].prop_flat_map(move |batch_number| {
+        let largest = n.div_ceil(batch_number.max(1)) as i64;
+        (
+            prop::bool::weighted(0.25),
+            Just(batch_number),
+            prop_oneof![Just("AUTOMATIC"), Just("FIRST_BATCH_PAUSE"), Just("BATCH_INTERVAL_PAUSE")],
+            prop_oneof![12 => Just(0i64), 6 => 1i64..=largest.max(1), 1 => Just(-1i64), 1 => (largest + 1)..=(largest + 3)],
+            prop_oneof![Just("AUTO_PAUSE"), Just("AUTO_CANCEL"), Just("AUTO_ROLLBACK")],
+            any::<bool>(),
+            prop_oneof![20 => 60u64..=900, 1 => Just(30u64)],
+        )
+            .prop_map(|(replace, batch_number, batch_pause, max_surge, fail_process, check_health, health_timeout_s)| {
+                GenStart {
+                    replace,
+                    batch_number,
+                    batch_pause,
+                    max_surge,
+                    fail_process,
+                    check_health,
+                    health_timeout_s,
+                }
+            })
+    })
+}
+
+/// An operator who resumes every pause after a while (present in about half of the cases), so
+/// many runs go the whole way.
+pub fn arb_diligent_operator() -> impl Strategy<Value = Vec<(GenTrigger, GenOp)>> {
+    prop_oneof![
+        Just(Vec::new()),
+        (30u64..=600, 60u64..=1800, any::<bool>()).prop_map(
+            |(auto_after, failed_after, retry)| vec![
+                (
+                    GenTrigger::WhenStatus {
+                        status: "AUTO_PAUSE",
+                        after_s: auto_after,
+                        repeat: true
+                    },
+                    GenOp::Resume { retry: true }
+                ),
+                (
+                    GenTrigger::WhenStatus {
+                        status: "MANUAL_PAUSE",
+                        after_s: auto_after,
+                        repeat: true
+                    },
+                    GenOp::Resume { retry: true }
+                ),
+                (
+                    GenTrigger::WhenStatus {
+                        status: "FAILED_PAUSE",
+                        after_s: failed_after,
+                        repeat: true
+                    },
+                    GenOp::Resume { retry }
+                ),
+            ]
+        ),
+    ]
+}
+
+pub fn arb_trigger() -> impl Strategy<Value = GenTrigger> {
+    prop_oneof![
+        (0u64..=7200).prop_map(GenTrigger::At),
+        (
+            prop_oneof![
+                Just("FAILED_PAUSE"),
+                Just("AUTO_PAUSE"),
+                Just("MANUAL_PAUSE"),
+                Just("RUNNING"),
+                Just("SUCCESSFUL")
+            ],
+            0u64..=1800,
+            any::<bool>()
+        )
+            .prop_map(|(status, after_s, repeat)| GenTrigger::WhenStatus {
+                status,
+                after_s,
+                repeat
+            }),
+    ]
+}
+
+pub fn arb_op() -> impl Strategy<Value = GenOp> {
+    prop_oneof![
+        2 => Just(GenOp::Stop),
+        4 => any::<bool>().prop_map(|retry| GenOp::Resume { retry }),
+        2 => Just(GenOp::Cancel),
+        2 => (1u64..=4).prop_map(|batch_number| GenOp::Rollback { batch_number }),
+        1 => any::<usize>().prop_map(|instance| GenOp::Remove { instance }),
+        1 => Just(GenOp::Describe),
+        1 => (1u64..=3).prop_map(|number| GenOp::ScaleOut { number }),
+        1 => (0u32..3).prop_map(|image| GenOp::EditLaunchConfiguration { image }),
+    ]
+}
+
+pub fn arb_fault() -> impl Strategy<Value = GenFault> {
+    prop_oneof![
+        any::<usize>().prop_map(|instance| GenFault::Destroy { instance }),
+        any::<usize>().prop_map(|instance| GenFault::Stop { instance }),
+        any::<usize>().prop_map(|instance| GenFault::EnterStandby { instance }),
+        any::<bool>().prop_map(|blocked| GenFault::CreateBlocked { blocked }),
+        any::<bool>().prop_map(|blocked| GenFault::DestroyBlocked { blocked }),
+        Just(GenFault::Alarm),
+    ]
+}
+
+/// A whole scenario, swarm-style.
+pub fn arb_scenario() -> impl Strategy<Value = ScenarioSpec> {
+    arb_group_size().prop_flat_map(|n| {
+        (
+            (
+                any::<u64>(),
+                vec(arb_instance(), n),
+                any::<bool>(),
+                vec(arb_hook(), 0..3),
+            ),
+            (
+                arb_dist(1, 300),
+                arb_dist(0, 120),
+                arb_dist(1, 200),
+                arb_dist(1, 60),
+                arb_dist(1, 120),
+            ),
+            arb_rates(),
+            arb_start(n),
+            // Operators and faults: sometimes none at all (swarm).
+            (
+                prop_oneof![Just(Vec::new()), vec((arb_trigger(), arb_op()), 1..6)],
+                arb_diligent_operator(),
+            )
+                .prop_map(|(mut random, diligent)| {
+                    random.extend(diligent);
+                    random
+                }),
+            prop_oneof![Just(Vec::new()), vec((0u64..=7200, arb_fault()), 1..6)],
+        )
+            .prop_map(
+                |(
+                    (seed, instances, forward_clb, hooks),
+                    (reinstall, target_health, instance_create, instance_destroy, hook_response),
+                    rates,
+                    start,
+                    actions,
+                    faults,
+                )| ScenarioSpec {
+                    seed,
+                    instances,
+                    forward_clb,
+                    hooks,
+                    reinstall,
+                    target_health,
+                    instance_create,
+                    instance_destroy,
+                    hook_response,
+                    rates,
+                    start,
+                    actions,
+                    faults,
+                },
+            )
+    })
+}
+
+/// A raw API request: an action and a body built from valid fields, wrong types, unknown
+/// fields and missing ones, to check that every request is either accepted or refused with a
+/// documented error, never a panic.
+pub fn arb_request() -> impl Strategy<Value = (crate::api::Action, serde_json::Value)> {
+    use crate::api::Action;
+    use serde_json::{Value, json};
+    let action = prop::sample::select(Action::ALL.to_vec());
+    let value = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        (0u64..=12).prop_map(Value::from),
+        prop_oneof![
+            Just("asg-gen00001"),
+            Just("asr-00000000"),
+            Just("ins-00000000"),
+            Just("AUTOMATIC"),
+            Just("RETRY"),
+            Just("CONTINUE"),
+            Just("ROLLING_UPDATE_RESET"),
+            Just("ROLLING_UPDATE_REPLACE"),
+            Just("AUTO_ROLLBACK"),
+            Just(""),
+            Just("??")
+        ]
+        .prop_map(Value::from),
+        Just(json!({"RollingUpdateSettings": {"BatchNumber": 2}})),
+        Just(json!([{"Name": "refresh-activity-status-code", "Values": ["RUNNING"]}])),
+        Just(json!(["asr-00000000"])),
+    ];
+    let field = prop::sample::select(vec![
+        "AutoScalingGroupId",
+        "RefreshActivityId",
+        "OriginRefreshActivityId",
+        "RefreshSettings",
+        "RefreshMode",
+        "ResumeMode",
+        "RefreshActivityIds",
+        "Filters",
+        "Limit",
+        "Offset",
+        "InstanceIds",
+        "ScaleOutNumber",
+        "ScaleInNumber",
+        "LifecycleHookId",
+        "LifecycleActionResult",
+        "InstanceId",
+        "AutoScalingPolicyId",
+        "LaunchConfigurationId",
+        "ImageId",
+        "Unknown",
+    ]);
+    (action, vec((field, value), 0..6)).prop_map(|(action, fields)| {
+        let mut body = serde_json::Map::new();
+        for (k, v) in fields {
+            body.insert(k.to_string(), v);
+        }
+        (action, Value::Object(body))
+    })
+}
