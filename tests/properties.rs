@@ -139,13 +139,14 @@ fn first_attempts(run: &refreshsim::run::RunResult) -> BTreeMap<String, (u64, bo
         }
         let ended = (row.kind == "reinstall")
             || (row.kind == "instance" && row.from == "RUNNING" && row.to == "FAILED");
-        if ended && !out.contains_key(&row.instance_id) {
-            if let Some(t0) = running.get(&row.instance_id) {
-                out.insert(
-                    row.instance_id.clone(),
-                    (row.time_ms - t0, row.kind != "reinstall"),
-                );
-            }
+        if ended
+            && !out.contains_key(&row.instance_id)
+            && let Some(t0) = running.get(&row.instance_id)
+        {
+            out.insert(
+                row.instance_id.clone(),
+                (row.time_ms - t0, row.kind != "reinstall"),
+            );
         }
     }
     out
@@ -184,8 +185,8 @@ fn batch_number_and_max_surge_leave_every_instance_draw_unchanged() {
         };
         let (da, db) = (first_attempts(&a), first_attempts(&b));
         for (instance, draw) in &da {
-            if let Some(other) = db.get(instance) {
-                if draw != other {
+            if let Some(other) = db.get(instance)
+                && draw != other {
                     return Err(TestCaseError::fail(format!(
                         "{instance}: {draw:?} with BatchNumber {}, {other:?} with BatchNumber {other_batches} MaxSurge {}\n{}",
                         base.start.batch_number,
@@ -193,7 +194,6 @@ fn batch_number_and_max_surge_leave_every_instance_draw_unchanged() {
                         keep_counterexample("crn", &base)
                     )));
                 }
-            }
         }
         Ok(())
     });
@@ -221,12 +221,12 @@ fn every_request_is_accepted_or_refused_with_a_documented_error() {
         for (k, (action, body)) in requests.iter().enumerate() {
             let _ = sim.advance_until(refreshsim::time::SimTime(k as u64 * 30_000), &mut sink);
             let response = sim.submit(*action, body, &mut sink);
-            if let Some(code) = response.error_code() {
-                if !is_documented(*action, code) {
-                    return Err(TestCaseError::fail(format!(
-                        "{action} {body} → undocumented {code}"
-                    )));
-                }
+            if let Some(code) = response.error_code()
+                && !is_documented(*action, code)
+            {
+                return Err(TestCaseError::fail(format!(
+                    "{action} {body} → undocumented {code}"
+                )));
             }
         }
         let _ = sim.run_until_idle(&mut sink);
