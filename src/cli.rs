@@ -1,14 +1,12 @@
 //! The command line: `run`, `validate`, and the default demo. Exit codes: 0 when every
 //! expectation holds, 1 when one fails, 2 on bad input (nothing is written then).
 
-use crate::api::{Action, ApiOutput};
 use crate::output::{Files, write_atomically};
 use crate::report::summary::{summary_json, summary_text};
-use crate::run::{RunResult, run_scenario};
-use crate::scenario::{Scenario, Trigger, What, load_scenario, parse_scenario};
-use crate::sim::Simulation;
-use crate::time::{SimTime, format_duration_ms};
-use crate::timeline::MetricsSink;
+use crate::run::{DryStart, RunResult, dry_run_first_start, run_scenario, with_overrides};
+use crate::scenario::overrides::Override;
+use crate::scenario::{Scenario, ScenarioError, load_scenario, parse_scenario};
+use crate::time::format_duration_ms;
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -48,10 +46,20 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Change a setting, e.g. `--set RollingUpdateSettings.BatchNumber=10`,
+        /// `--set MaxSurge=batch/2`, `--set faults.reinstall_failure_rate=0.05`,
+        /// `--set group.size=500` (repeatable; the keys `sweep --vary` takes).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// Parse and check a scenario and print the batch plan of its first StartInstanceRefresh,
     /// without running the refresh.
-    Validate { scenario: PathBuf },
+    Validate {
+        scenario: PathBuf,
+        /// Change a setting before validating (as `run --set`).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// Check the refresh invariants on a timeline (CSV or JSONL, from refreshsim or elsewhere)
     /// or on DescribeRefreshActivities responses (one JSON response, or JSONL polled over time).
     /// Exit 1 when an invariant is violated.
@@ -84,16 +92,27 @@ pub fn main() -> i32 {
             seed,
             out,
             quiet,
-        }) => match load_scenario(&scenario) {
+            set,
+        }) => match load_with_settings(&scenario, &set) {
             Ok(scenario) => run_command(&scenario, seed, out.as_deref(), quiet),
-            Err(e) => fail(&e.to_string()),
+            Err(e) => fail(&e),
         },
-        Some(Command::Validate { scenario }) => match load_scenario(&scenario) {
+        Some(Command::Validate { scenario, set }) => match load_with_settings(&scenario, &set) {
             Ok(scenario) => validate_command(&scenario),
-            Err(e) => fail(&e.to_string()),
+            Err(e) => fail(&e),
         },
         Some(Command::Check { path }) => crate::check_cli::check_command(&path),
     }
+}
+
+/// Loads a scenario and applies `--set` settings.
+fn load_with_settings(path: &Path, settings: &[String]) -> Result<Scenario, String> {
+    let base = load_scenario(path).map_err(|e| e.to_string())?;
+    let overrides = settings
+        .iter()
+        .map(|text| Override::parse(text).map_err(|m| format!("--set {text}: {m}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_overrides(&base, &overrides).map_err(|e: ScenarioError| e.to_string())
 }
 
 fn fail(message: &str) -> i32 {
@@ -202,6 +221,9 @@ fn validate_command(scenario: &Scenario) -> i32 {
         "scenario {:?} is valid ({})",
         scenario.name, scenario.source_name
     );
+    if !scenario.overrides.is_empty() {
+        println!("with {}", scenario.overrides.join(", "));
+    }
     println!(
         "group {}: {} instances, {} happenings, seed {}",
         scenario.world.group_id,
@@ -209,59 +231,30 @@ fn validate_command(scenario: &Scenario) -> i32 {
         scenario.happenings.len(),
         scenario.seed
     );
-    let start = scenario.happenings.iter().find(|h| {
-        matches!(
-            h.what,
-            What::Api {
-                action: Action::StartInstanceRefresh,
-                ..
-            }
-        )
-    });
-    let Some(start) = start else {
-        println!("no StartInstanceRefresh action: nothing to plan");
-        return EXIT_OK;
-    };
-    match plan(scenario, start) {
-        Ok(text) => {
-            print!("{text}");
+    match dry_run_first_start(scenario) {
+        Ok(None) => {
+            println!("no StartInstanceRefresh action: nothing to plan");
             EXIT_OK
         }
-        Err(e) => fail(&e),
+        Ok(Some(dry)) => {
+            print!("{}", plan_text(&dry));
+            EXIT_OK
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }
 
-/// The batch plan the first Start would get: the engine runs the happenings due strictly before
-/// it (so earlier faults count), then the Start itself, and reads the frozen plan (OQ-1–OQ-3).
-fn plan(scenario: &Scenario, start: &crate::scenario::Happening) -> Result<String, String> {
-    let mut sink = MetricsSink::new(scenario.floor_permille);
-    let mut sim = Simulation::new(scenario, scenario.seed, &mut sink).map_err(|e| e.to_string())?;
-    let at = match start.trigger {
-        Trigger::At { at_ms } => SimTime(at_ms),
-        Trigger::When { .. } => SimTime::ZERO,
-    };
-    if at.as_ms() > 0 {
-        sim.advance_until(SimTime(at.as_ms() - 1), &mut sink)
-            .map_err(|e| e.to_string())?;
-    }
-    let What::Api { body, .. } = &start.what else {
-        unreachable!("found by action")
-    };
-    let mut body = body.clone();
-    if let Value::Object(map) = &mut body {
-        map.entry("AutoScalingGroupId")
-            .or_insert_with(|| Value::String(scenario.world.group_id.clone()));
-    }
-    let response = sim.submit(Action::StartInstanceRefresh, &body, &mut sink);
-    let mut out = String::new();
+/// The batch plan the first Start would get (OQ-1–OQ-3).
+fn plan_text(dry: &DryStart) -> String {
     use std::fmt::Write;
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "plan of {} at +{}:",
-        start.id.as_deref().unwrap_or(&start.origin),
-        format_duration_ms(at.as_ms())
+        dry.origin,
+        format_duration_ms(dry.at.as_ms())
     );
-    match &response.result {
+    match &dry.result {
         Err(e) => {
             let _ = writeln!(
                 out,
@@ -269,28 +262,18 @@ fn plan(scenario: &Scenario, start: &crate::scenario::Happening) -> Result<Strin
                 e.code, e.message
             );
         }
-        Ok(ApiOutput::RefreshActivityId(_)) => {
-            let world = sim.world();
-            let act = world.activities.last().expect("Start created an activity");
-            let s = &act.settings;
+        Ok(plan) => {
+            let s = &plan.settings;
             let _ = writeln!(
                 out,
                 "  {} instances in {} batches (BatchPause {}, FailProcess {}, MaxSurge {})",
-                act.items.len(),
-                act.batches.len(),
+                plan.batches.iter().map(Vec::len).sum::<usize>(),
+                plan.batches.len(),
                 s.batch_pause,
                 s.fail_process,
                 s.max_surge
             );
-            for (b, _) in act.batches.iter().enumerate() {
-                let ids: Vec<&str> = act
-                    .batch_items(b as u32)
-                    .map(|i| {
-                        world
-                            .names
-                            .get(world.instances[act.items[i].instance as usize].id)
-                    })
-                    .collect();
+            for (b, ids) in plan.batches.iter().enumerate() {
                 let shown = if ids.len() > 12 {
                     format!(
                         "{} … {} ({} instances)",
@@ -304,7 +287,6 @@ fn plan(scenario: &Scenario, start: &crate::scenario::Happening) -> Result<Strin
                 let _ = writeln!(out, "  batch {:>3}: {shown}", b + 1);
             }
         }
-        Ok(_) => unreachable!("Start returns an activity id"),
     }
-    Ok(out)
+    out
 }

@@ -13,6 +13,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;

@@ -46,10 +46,16 @@ pub struct Verdict {
 }
 
 pub fn meta_for(scenario: &Scenario, seed: u64) -> RunMeta {
+    // Settings applied on top of the file are part of what was run; the hash stays the file's.
+    let scenario_name = if scenario.overrides.is_empty() {
+        scenario.name.clone()
+    } else {
+        format!("{} with {}", scenario.name, scenario.overrides.join(", "))
+    };
     RunMeta {
         version: VERSION.to_string(),
         seed,
-        scenario_name: scenario.name.clone(),
+        scenario_name,
         scenario_sha256: scenario.source_sha256.clone(),
     }
 }
@@ -89,6 +95,7 @@ pub struct ActivityDigest {
     pub ended: Option<SimTime>,
     /// Instance count by final `InstanceStatus`, indexed like `InstanceStatus::ALL`.
     pub instances: [u32; 7],
+    pub settings: crate::api::RefreshSettings,
 }
 
 /// A run reduced to what sweeps aggregate: metrics and per-activity outcomes, no timeline.
@@ -131,6 +138,7 @@ pub fn run_digest(
                 started: act.started,
                 ended: act.ended,
                 instances,
+                settings: act.settings,
             }
         })
         .collect();
@@ -198,4 +206,108 @@ pub fn final_describe(world: &World, seed: u64) -> Value {
         result,
     }
     .to_json()
+}
+
+/// What the first `StartInstanceRefresh` of a scenario would get: the engine runs the happenings
+/// due strictly before it (so earlier faults count) with the scenario's seed, then the Start.
+#[derive(Debug, Clone)]
+pub struct DryStart {
+    /// The action's id, or its place in the file.
+    pub origin: String,
+    pub at: SimTime,
+    pub result: Result<StartPlan, crate::api::ApiError>,
+}
+
+/// The frozen plan of an accepted Start (OQ-1–OQ-3).
+#[derive(Debug, Clone)]
+pub struct StartPlan {
+    pub settings: crate::api::RefreshSettings,
+    /// Instance ids per batch.
+    pub batches: Vec<Vec<String>>,
+}
+
+/// Runs `scenario` up to its first `StartInstanceRefresh` and submits it; `None` when it has
+/// none. A Start on a condition is tried at time 0.
+pub fn dry_run_first_start(scenario: &Scenario) -> Result<Option<DryStart>, RunError> {
+    use crate::scenario::{Trigger, What};
+    let Some(start) = scenario.happenings.iter().find(|h| {
+        matches!(
+            h.what,
+            What::Api {
+                action: crate::api::Action::StartInstanceRefresh,
+                ..
+            }
+        )
+    }) else {
+        return Ok(None);
+    };
+    let mut sink = MetricsSink::new(scenario.floor_permille);
+    let mut sim = Simulation::new(scenario, scenario.seed, &mut sink)?;
+    let at = match start.trigger {
+        Trigger::At { at_ms } => SimTime(at_ms),
+        Trigger::When { .. } => SimTime::ZERO,
+    };
+    if at.as_ms() > 0 {
+        sim.advance_until(SimTime(at.as_ms() - 1), &mut sink)?;
+    }
+    let What::Api { body, fill, .. } = &start.what else {
+        unreachable!("found by action")
+    };
+    let mut body = body.clone();
+    if *fill && let Value::Object(map) = &mut body {
+        map.entry("AutoScalingGroupId")
+            .or_insert_with(|| Value::String(scenario.world.group_id.clone()));
+    }
+    let response = sim.submit(crate::api::Action::StartInstanceRefresh, &body, &mut sink);
+    let result = response.result.map(|_| {
+        let world = sim.world();
+        let act = world.activities.last().expect("Start created an activity");
+        let batches = (0..act.batches.len() as u32)
+            .map(|b| {
+                act.batch_items(b)
+                    .map(|i| {
+                        let instance = act.items[i].instance as usize;
+                        world.names.get(world.instances[instance].id).to_string()
+                    })
+                    .collect()
+            })
+            .collect();
+        StartPlan {
+            settings: act.settings,
+            batches,
+        }
+    });
+    Ok(Some(DryStart {
+        origin: start.id.clone().unwrap_or_else(|| start.origin.clone()),
+        at,
+        result,
+    }))
+}
+
+/// `base` with `overrides` applied (`run --set`, sweep variants). `MaxSurge = batch/K` is
+/// resolved from the plan the first Start gets with the other settings applied.
+pub fn with_overrides(
+    base: &Scenario,
+    overrides: &[crate::scenario::overrides::Override],
+) -> Result<Scenario, crate::scenario::ScenarioError> {
+    use crate::scenario::overrides::{SettingValue, apply};
+    let scenario = apply(base, overrides, None)?;
+    if !overrides
+        .iter()
+        .any(|o| matches!(o.value, SettingValue::BatchFraction { .. }))
+    {
+        return Ok(scenario);
+    }
+    let dry = dry_run_first_start(&scenario).map_err(|e| crate::scenario::ScenarioError {
+        file: base.source_name.clone(),
+        line: None,
+        column: None,
+        field: String::new(),
+        message: format!("cannot plan the first StartInstanceRefresh: {e}"),
+    })?;
+    let largest = dry
+        .and_then(|d| d.result.ok())
+        .and_then(|plan| plan.batches.first().map(Vec::len))
+        .unwrap_or(0);
+    apply(base, overrides, Some(largest))
 }

@@ -19,6 +19,39 @@ pub struct ScenarioFile {
     pub actions: Vec<ActionEntry>,
     #[serde(default)]
     pub expect: Option<ExpectSection>,
+    /// The grid `refreshsim sweep` runs by default (`run` ignores it).
+    #[serde(default)]
+    pub sweep: Option<SweepSection>,
+}
+
+/// `[sweep]`: settings to vary and how many seeded runs per variant.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSection {
+    #[serde(default)]
+    pub runs: Option<u64>,
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Capacity threshold for "time below floor", as a fraction (default: `capacity_floor`).
+    #[serde(default)]
+    pub floor: Option<f64>,
+    /// The variant the others are compared with: its number, or `KEY=VALUE, ...`.
+    #[serde(default)]
+    pub baseline: Option<Value>,
+    #[serde(default)]
+    pub vary: Vec<VaryEntry>,
+}
+
+/// One varied setting: a key and its values, listed or as a range.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VaryEntry {
+    pub key: String,
+    #[serde(default)]
+    pub values: Option<Vec<Value>>,
+    /// `"2..=20:2"`: from 2 to 20 inclusive in steps of 2.
+    #[serde(default)]
+    pub range: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -5,6 +5,7 @@
 pub mod error;
 pub mod file;
 pub mod locate;
+pub mod overrides;
 pub mod resolve;
 
 pub use error::{FieldError, ScenarioError};
@@ -14,6 +15,7 @@ use crate::model::WorldChange;
 use crate::model::WorldSpec;
 use crate::time::Epoch;
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Largest scenario file accepted (a 2,000-instance explicit group is ~300 KiB).
 pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
@@ -228,6 +230,28 @@ pub struct Scenario {
     pub expect: Expectations,
     pub limits: Limits,
     pub floor_permille: u32,
+    /// The `[sweep]` section, checked by `sweep` (runs ignore it).
+    pub sweep: Option<file::SweepSection>,
+    /// The text it was parsed from, so settings can be overridden (`run --set`, sweeps).
+    pub source: Arc<Source>,
+    /// `KEY=VALUE` settings applied on top of the file, as written (empty for the file as is).
+    pub overrides: Vec<String>,
+}
+
+/// A scenario's source text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub name: String,
+    /// The file's text, byte-order mark included (the hash covers the file as it is).
+    pub text: String,
+    pub is_json: bool,
+}
+
+impl Source {
+    /// The text without a leading byte-order mark.
+    pub fn body(&self) -> &str {
+        self.text.strip_prefix('\u{feff}').unwrap_or(&self.text)
+    }
 }
 
 /// Parses and resolves scenario text. `name` is used in error messages; `.json` names (or text
@@ -254,7 +278,12 @@ pub fn parse_scenario(name: &str, text: &str) -> Result<Scenario, ScenarioError>
     } else {
         parse_toml(name, body)?
     };
-    resolve::resolve(raw, name, text).map_err(|e| {
+    let source = Arc::new(Source {
+        name: name.to_string(),
+        text: text.to_string(),
+        is_json,
+    });
+    resolve::resolve(raw, source).map_err(|e| {
         let position = locate::locate(body, is_json, &e.field);
         ScenarioError {
             file: name.to_string(),

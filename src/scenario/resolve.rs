@@ -45,7 +45,7 @@ fn probability_ppm(field: &str, p: Option<f64>) -> R<u32> {
     }
 }
 
-pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Scenario> {
+pub fn resolve(raw: ScenarioFile, source: Arc<Source>) -> R<Scenario> {
     if raw.scenario.name.trim().is_empty() {
         return Err(FieldError::new(
             "scenario.name",
@@ -129,8 +129,8 @@ pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Sce
     Ok(Scenario {
         name: raw.scenario.name.clone(),
         description: raw.scenario.description.clone(),
-        source_name: source_name.to_string(),
-        source_sha256: sha256_hex(source_text.as_bytes()),
+        source_name: source.name.clone(),
+        source_sha256: sha256_hex(source.text.as_bytes()),
         epoch,
         seed: raw.scenario.seed.unwrap_or(1),
         world,
@@ -140,6 +140,9 @@ pub fn resolve(raw: ScenarioFile, source_name: &str, source_text: &str) -> R<Sce
         expect,
         limits,
         floor_permille,
+        sweep: raw.sweep.clone(),
+        source,
+        overrides: Vec::new(),
     })
 }
 

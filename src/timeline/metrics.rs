@@ -3,7 +3,7 @@
 //! this sink, so a run need not keep its timeline.
 
 use super::record::{Event, Record};
-use crate::api::{ActivityStatus, ErrorCode, LifeCycleState};
+use crate::api::{Action, ActivityStatus, ErrorCode, LifeCycleState};
 use std::collections::BTreeMap;
 
 /// Metrics of one run. Times are simulated milliseconds.
@@ -30,6 +30,8 @@ pub struct Metrics {
     pub api_calls: u32,
     /// Error responses by code.
     pub api_errors: BTreeMap<ErrorCode, u32>,
+    /// The error of the first refused `StartInstanceRefresh`, if any was refused.
+    pub first_start_error: Option<ErrorCode>,
     pub records: u64,
 }
 
@@ -128,8 +130,14 @@ impl MetricsSink {
             Event::ApiCall { .. } => m.api_calls += 1,
             Event::ApiResult {
                 error: Some((code, _)),
+                action,
                 ..
-            } => *m.api_errors.entry(*code).or_insert(0) += 1,
+            } => {
+                *m.api_errors.entry(*code).or_insert(0) += 1;
+                if *action == Action::StartInstanceRefresh {
+                    m.first_start_error.get_or_insert(*code);
+                }
+            }
             Event::ApiResult { error: None, .. }
             | Event::Reinstalled { .. }
             | Event::GroupEnabled { .. }
