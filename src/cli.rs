@@ -67,6 +67,61 @@ enum Command {
         /// timeline.csv, timeline.jsonl, describe.json, or a .jsonl of Describe responses.
         path: PathBuf,
     },
+    /// Capacity planning: run a scenario over a grid of settings × many seeds, in parallel;
+    /// write runs.csv, summary.csv, summary.json and charts; print a summary table.
+    Sweep {
+        /// Scenario file (TOML or JSON); its `[sweep]` section is the default grid.
+        scenario: PathBuf,
+        /// A setting and its values: `KEY=V1,V2,...` or `KEY=A..=B:STEP`, e.g.
+        /// `RollingUpdateSettings.BatchNumber=5..=50:5`, `MaxSurge=0,batch/2,batch`,
+        /// `faults.reinstall_failure_rate=0.01,0.02`, `group.size=500,1000` (repeatable;
+        /// replaces the file's `[sweep]` grid).
+        #[arg(long, value_name = "KEY=VALUES")]
+        vary: Vec<String>,
+        /// Runs per variant (default: `[sweep] runs`, else 100).
+        #[arg(long)]
+        runs: Option<u32>,
+        /// Sweep seed; run i of every variant gets the same seed derived from it
+        /// (default: `[sweep] seed`, else the scenario's seed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Threshold for "time below floor", as a fraction of the pre-refresh in-service count
+        /// (default: `[sweep] floor`, else the scenario's `capacity_floor`, else 0.8).
+        #[arg(long)]
+        floor: Option<f64>,
+        /// The variant others are compared with: its number or `KEY=VALUE,...` (default 0).
+        #[arg(long)]
+        baseline: Option<String>,
+        /// Run only slice K of N of the sweep (K in 1..=N); combine with `refreshsim merge`.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+        /// Continue an interrupted sweep in --out, keeping its finished chunks.
+        #[arg(long)]
+        resume: bool,
+        /// No progress, no table.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Stop after this many chunks, as if interrupted (for testing --resume).
+        #[arg(long, hide = true)]
+        stop_after_chunks: Option<u32>,
+    },
+    /// Combine the output directories of `sweep --shard` runs into the files one unsharded
+    /// sweep writes.
+    Merge {
+        /// Shard output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 pub fn main() -> i32 {
@@ -102,6 +157,38 @@ pub fn main() -> i32 {
             Err(e) => fail(&e),
         },
         Some(Command::Check { path }) => crate::check_cli::check_command(&path),
+        Some(Command::Sweep {
+            scenario,
+            vary,
+            runs,
+            seed,
+            jobs,
+            out,
+            floor,
+            baseline,
+            shard,
+            resume,
+            quiet,
+            stop_after_chunks,
+        }) => crate::sweep::command::sweep_command(crate::sweep::command::SweepArgs {
+            scenario,
+            grid: crate::sweep::exec::GridArgs {
+                vary,
+                runs,
+                seed,
+                floor,
+                baseline,
+            },
+            jobs,
+            out,
+            shard,
+            resume,
+            quiet,
+            stop_after_chunks,
+        }),
+        Some(Command::Merge { dirs, out, quiet }) => {
+            crate::sweep::command::merge_command(&dirs, &out, quiet)
+        }
     }
 }
 
@@ -151,7 +238,7 @@ fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet
         }
     }
     if !quiet {
-        print!("{}", summary_text(&run, &scenario.name));
+        print!("{}", summary_text(&run, &run.meta.scenario_name));
     }
     if run.expectations_hold() {
         EXIT_OK

@@ -101,6 +101,9 @@ pub struct ActivityDigest {
 /// A run reduced to what sweeps aggregate: metrics and per-activity outcomes, no timeline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunDigest {
+    /// The run bound that stopped the run (`max_events`, `max_sim_time`), if one did: the
+    /// digest then describes the state at that moment (e.g. a refresh retried forever).
+    pub limit: Option<&'static str>,
     pub metrics: Metrics,
     pub end: SimTime,
     pub events: u64,
@@ -116,7 +119,12 @@ pub fn run_digest(
 ) -> Result<RunDigest, RunError> {
     let mut sink = MetricsSink::new(floor_permille);
     let mut sim = Simulation::from_prepared(prepared, seed, &mut sink);
-    sim.run_until_idle(&mut sink)?;
+    let limit = match sim.run_until_idle(&mut sink) {
+        Ok(()) => None,
+        Err(RunError::MaxEvents { .. }) => Some("max_events"),
+        Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),
+        Err(e @ RunError::World(_)) => return Err(e),
+    };
     let end = sim.now();
     let activities = sim
         .world()
@@ -143,6 +151,7 @@ pub fn run_digest(
         })
         .collect();
     Ok(RunDigest {
+        limit,
         metrics: sink.finish(end.as_ms()).clone(),
         end,
         events: sim.events_processed(),

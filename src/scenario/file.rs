@@ -25,7 +25,7 @@ pub struct ScenarioFile {
 }
 
 /// `[sweep]`: settings to vary and how many seeded runs per variant.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSection {
     #[serde(default)]

@@ -46,23 +46,31 @@ impl Axis {
         Axis::checked(key, options)
     }
 
-    /// An entry of `[[sweep.vary]]`. Errors carry the field they concern.
-    pub fn from_entry(entry: &VaryEntry, field: &str) -> Result<Axis, (String, String)> {
+    /// An entry of `[[sweep.vary]]`, with the field each value comes from. Errors carry the
+    /// field they concern.
+    pub fn from_entry(
+        entry: &VaryEntry,
+        field: &str,
+    ) -> Result<(Axis, Vec<String>), (String, String)> {
         let key = entry.key.trim();
-        let options = match (&entry.values, &entry.range) {
+        let (options, fields) = match (&entry.values, &entry.range) {
             (Some(_), Some(_)) | (None, None) => {
                 return Err((
                     field.to_string(),
                     "expected either `values` or `range`, not both or neither".to_string(),
                 ));
             }
-            (Some(values), None) => values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    Override::new(key, v.clone()).map_err(|m| (format!("{field}.values[{i}]"), m))
-                })
-                .collect::<Result<Vec<_>, _>>()?,
+            (Some(values), None) => {
+                let fields: Vec<String> = (0..values.len())
+                    .map(|i| format!("{field}.values[{i}]"))
+                    .collect();
+                let options = values
+                    .iter()
+                    .zip(&fields)
+                    .map(|(v, f)| Override::new(key, v.clone()).map_err(|m| (f.clone(), m)))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (options, fields)
+            }
             (None, Some(range)) => {
                 let texts = parse_range(range)
                     .and_then(|r| {
@@ -71,16 +79,18 @@ impl Axis {
                         })
                     })
                     .map_err(|m| (format!("{field}.range"), m))?;
-                texts
+                let options = texts
                     .iter()
                     .map(|v| {
                         Override::parse(&format!("{key}={v}"))
                             .map_err(|m| (format!("{field}.range"), m))
                     })
-                    .collect::<Result<Vec<_>, _>>()?
+                    .collect::<Result<Vec<_>, _>>()?;
+                (options, vec![format!("{field}.range"); texts.len()])
             }
         };
-        Axis::checked(key, options).map_err(|m| (field.to_string(), m))
+        let axis = Axis::checked(key, options).map_err(|m| (field.to_string(), m))?;
+        Ok((axis, fields))
     }
 
     fn checked(key: &str, options: Vec<Override>) -> Result<Axis, String> {
@@ -126,13 +136,16 @@ impl Variant {
             .join(", ")
     }
 
-    /// `SHORT=V SHORT=V`, for charts.
+    /// `SHORT=V, SHORT=V` (last key segments), for tables and charts; `--baseline` takes it.
     pub fn short_label(&self) -> String {
+        if self.overrides.is_empty() {
+            return self.label();
+        }
         self.overrides
             .iter()
             .map(|o| format!("{}={}", o.key.short_name(), o.value_text))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(", ")
     }
 }
 

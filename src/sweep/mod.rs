@@ -8,11 +8,15 @@
 //! atomically under `chunks/` so an interrupted sweep resumes and shards merge; `store` reads
 //! the chunks back and renders the outputs; `stats` aggregates.
 
+pub mod command;
+pub mod exec;
 pub mod grid;
 pub mod plan;
-
+pub mod progress;
 pub mod row;
 pub mod stats;
+pub mod store;
+pub mod summary;
 
 pub use plan::{Plan, Shard};
 

@@ -10,6 +10,7 @@ use crate::run::RunDigest;
 pub const METRIC_COLUMNS: &[&str] = &[
     "status",
     "start_error",
+    "limit",
     "activities",
     "batch_number",
     "max_surge",
@@ -47,6 +48,8 @@ pub struct RunRow {
     pub status: String,
     /// The code of the first refused `StartInstanceRefresh`, or empty.
     pub start_error: String,
+    /// The run bound that stopped the run (`max_events`, `max_sim_time`), or empty.
+    pub limit: String,
     pub activities: u32,
     /// Effective settings of the first activity.
     pub batch_number: Option<u32>,
@@ -108,6 +111,7 @@ impl RunRow {
                 .first_start_error
                 .map(|c| c.as_str().to_string())
                 .unwrap_or_default(),
+            limit: digest.limit.unwrap_or_default().to_string(),
             activities: digest.activities.len() as u32,
             batch_number: first.map(|a| a.settings.batch_number),
             max_surge: first.map(|a| a.settings.max_surge),
@@ -156,6 +160,7 @@ impl RunRow {
         vec![
             self.status.clone(),
             self.start_error.clone(),
+            self.limit.clone(),
             self.activities.to_string(),
             opt(self.batch_number),
             opt(self.max_surge),
@@ -198,75 +203,82 @@ impl RunRow {
                 fields.len()
             ));
         }
-        let field = |i: usize| fields[i];
-        let num = |i: usize| -> Result<u64, String> {
-            field(i).parse().map_err(|_| {
-                format!(
-                    "{}: expected a number, found {:?}",
-                    METRIC_COLUMNS[i],
-                    field(i)
-                )
-            })
+        let col = |name: &str| {
+            METRIC_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .expect("a metric column")
         };
-        let small = |i: usize| -> Result<u32, String> {
-            u32::try_from(num(i)?).map_err(|_| format!("{}: out of range", METRIC_COLUMNS[i]))
+        let field = |name: &str| fields[col(name)];
+        let num = |name: &str| -> Result<u64, String> {
+            field(name)
+                .parse()
+                .map_err(|_| format!("{name}: expected a number, found {:?}", field(name)))
         };
-        let opt = |i: usize| -> Result<Option<u32>, String> {
-            if field(i).is_empty() {
+        let small = |name: &str| -> Result<u32, String> {
+            u32::try_from(num(name)?).map_err(|_| format!("{name}: out of range"))
+        };
+        let opt = |name: &str| -> Result<Option<u32>, String> {
+            if field(name).is_empty() {
                 Ok(None)
             } else {
-                small(i).map(Some)
+                small(name).map(Some)
             }
         };
-        let secs = |i: usize| -> Result<u64, String> {
-            parse_seconds(field(i)).ok_or_else(|| {
+        let secs = |name: &str| -> Result<u64, String> {
+            parse_seconds(field(name)).ok_or_else(|| {
                 format!(
-                    "{}: expected seconds like 12.345, found {:?}",
-                    METRIC_COLUMNS[i],
-                    field(i)
+                    "{name}: expected seconds like 12.345, found {:?}",
+                    field(name)
                 )
             })
         };
-        let opt_secs = |i: usize| -> Result<Option<u64>, String> {
-            if field(i).is_empty() {
+        let opt_secs = |name: &str| -> Result<Option<u64>, String> {
+            if field(name).is_empty() {
                 Ok(None)
             } else {
-                secs(i).map(Some)
+                secs(name).map(Some)
             }
         };
         let row = RunRow {
             variant,
             run,
             seed,
-            status: field(0).to_string(),
-            start_error: field(1).to_string(),
-            activities: small(2)?,
-            batch_number: opt(3)?,
-            max_surge: opt(4)?,
-            duration_ms: opt_secs(5)?,
-            first_pause_ms: opt_secs(6)?,
-            pauses: small(7)?,
-            failed_pauses: small(8)?,
-            in_service_before: opt(10)?,
-            min_in_service: opt(11)?,
-            below_floor_ms: secs(13)?,
-            surge_instance_ms: secs(14)?,
-            surge_peak: small(15)?,
-            instances: [small(16)?, small(17)?, small(18)?, small(19)?, small(20)?],
-            api_errors: small(21)?,
-            api_error_codes: field(22).to_string(),
-            events: num(23)?,
-            end_ms: secs(24)?,
+            status: field("status").to_string(),
+            start_error: field("start_error").to_string(),
+            limit: field("limit").to_string(),
+            activities: small("activities")?,
+            batch_number: opt("batch_number")?,
+            max_surge: opt("max_surge")?,
+            duration_ms: opt_secs("duration_s")?,
+            first_pause_ms: opt_secs("first_pause_s")?,
+            pauses: small("pauses")?,
+            failed_pauses: small("failed_pauses")?,
+            in_service_before: opt("in_service_before")?,
+            min_in_service: opt("min_in_service")?,
+            below_floor_ms: secs("below_floor_s")?,
+            surge_instance_ms: secs("surge_instance_s")?,
+            surge_peak: small("surge_peak")?,
+            instances: [
+                small("instances_successful")?,
+                small("instances_failed")?,
+                small("instances_not_found")?,
+                small("instances_cancelled")?,
+                small("instances_other")?,
+            ],
+            api_errors: small("api_errors")?,
+            api_error_codes: field("api_error_codes").to_string(),
+            events: num("events")?,
+            end_ms: secs("end_s")?,
         };
         // Derived columns must agree with what they derive from.
         let rendered = row.metric_fields();
-        for i in [9, 12] {
-            if rendered[i] != field(i) {
+        for name in ["operator_free", "min_in_service_fraction"] {
+            if rendered[col(name)] != field(name) {
                 return Err(format!(
-                    "{}: found {:?}, but the other columns give {:?}",
-                    METRIC_COLUMNS[i],
-                    field(i),
-                    rendered[i]
+                    "{name}: found {:?}, but the other columns give {:?}",
+                    field(name),
+                    rendered[col(name)]
                 ));
             }
         }
@@ -353,6 +365,7 @@ mod tests {
             seed: 99,
             status: "SUCCESSFUL".into(),
             start_error: String::new(),
+            limit: String::new(),
             activities: 1,
             batch_number: Some(20),
             max_surge: Some(10),
@@ -379,16 +392,16 @@ mod tests {
         let fields = row.metric_fields();
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         assert_eq!(RunRow::from_fields(2, 7, 99, &refs).unwrap(), row);
-        assert_eq!(fields[5], "2077.123");
-        assert_eq!(fields[9], "true");
-        assert_eq!(fields[12], "0.9500");
+        assert_eq!(fields[6], "2077.123");
+        assert_eq!(fields[10], "true");
+        assert_eq!(fields[13], "0.9500");
     }
 
     #[test]
     fn inconsistent_or_malformed_rows_are_refused() {
         let row = sample();
         let mut fields = row.metric_fields();
-        fields[9] = "false".into();
+        fields[10] = "false".into();
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         assert!(
             RunRow::from_fields(2, 7, 99, &refs)
@@ -396,7 +409,7 @@ mod tests {
                 .contains("operator_free")
         );
         let mut fields = row.metric_fields();
-        fields[5] = "12.5".into();
+        fields[6] = "12.5".into();
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         assert!(
             RunRow::from_fields(2, 7, 99, &refs)

@@ -318,8 +318,16 @@ pub fn wilson(hits: u32, n: u32) -> (f64, f64) {
     let centre = (p + z2 / (2.0 * n)) / denom;
     let half = Z95 * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denom;
     // At 0 and n hits the bounds are exactly 0 and 1; rounding must not move them.
-    let lo = if hits == 0 { 0.0 } else { (centre - half).max(0.0) };
-    let hi = if p == 1.0 { 1.0 } else { (centre + half).min(1.0) };
+    let lo = if hits == 0 {
+        0.0
+    } else {
+        (centre - half).max(0.0)
+    };
+    let hi = if p == 1.0 {
+        1.0
+    } else {
+        (centre + half).min(1.0)
+    };
     (lo, hi)
 }
 
