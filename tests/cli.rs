@@ -602,3 +602,69 @@ fn a_refused_request_is_an_api_error_in_the_run_not_a_scenario_error() {
             .contains("InvalidParameterValue.BatchNumberTooLarge")
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// `refreshsim check` (issue 4): exit 0 on a clean timeline or Describe history, 1 on a
+// violation (named by its invariant id), 2 on unreadable input.
+
+fn run_example_into(dir: &Path) {
+    let out = dir.display().to_string();
+    let ran = refreshsim(&["run", EXAMPLE, "--out", &out, "--quiet"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+}
+
+#[test]
+fn check_passes_every_output_of_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    run_example_into(dir.path());
+    for name in ["timeline.csv", "timeline.jsonl", "describe.json"] {
+        let path = dir.path().join(name).display().to_string();
+        let ran = refreshsim(&["check", &path]);
+        assert_eq!(ran.code, 0, "{name}: {}{}", ran.stdout, ran.stderr);
+        assert!(
+            ran.stdout.contains("no invariant is violated"),
+            "{}",
+            ran.stdout
+        );
+    }
+}
+
+#[test]
+fn check_names_the_invariant_a_broken_timeline_violates() {
+    let dir = tempfile::tempdir().unwrap();
+    run_example_into(dir.path());
+    let text = std::fs::read_to_string(dir.path().join("timeline.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // The activity's INIT → RUNNING becomes INIT → AUTO_PAUSE: not a §10 transition.
+    let i = lines
+        .iter()
+        .position(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            f.len() > 8 && f[3] == "activity" && f[8] == "RUNNING"
+        })
+        .expect("the activity starts");
+    lines[i] = lines[i].replacen(",RUNNING,", ",AUTO_PAUSE,", 1);
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, lines.join("\n") + "\n").unwrap();
+    let ran = refreshsim(&["check", &broken.display().to_string()]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("[INV-ACTIVITY-GRAPH]"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn check_refuses_unreadable_input_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.csv").display().to_string();
+    let ran = refreshsim(&["check", &missing]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("cannot read"), "{}", ran.stderr);
+    let garbage = dir.path().join("garbage.csv");
+    std::fs::write(&garbage, "not,a,timeline\n").unwrap();
+    let ran = refreshsim(&["check", &garbage.display().to_string()]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("line 1"), "{}", ran.stderr);
+}
