@@ -100,7 +100,15 @@ pub fn sweep_command(args: SweepArgs) -> i32 {
             }
             EXIT_OK
         }
-        Ok(Outcome::Finished { files, table, ran }) => {
+        Ok(Outcome::Finished {
+            files,
+            table,
+            ran,
+            warnings,
+        }) => {
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
             if !args.quiet {
                 print!("{table}");
                 eprintln!(

@@ -170,6 +170,8 @@ pub enum Outcome {
         files: Vec<PathBuf>,
         table: String,
         ran: u64,
+        /// Variants some of whose runs stopped at a run bound.
+        warnings: Vec<String>,
     },
     /// This shard's chunks are done; others are still missing.
     ShardDone { ran: u64, missing: String },
@@ -239,6 +241,7 @@ pub fn execute(setup: &Setup, opts: &ExecOptions, stop: &AtomicBool) -> Result<O
                 files: written,
                 table,
                 ran,
+                warnings: bound_warnings(plan, &rows),
             })
         }
         Err(missing) if opts.shard != Shard::WHOLE => Ok(Outcome::ShardDone { ran, missing }),
@@ -272,4 +275,26 @@ fn run_chunk(
         rows.push(RunRow::from_digest(chunk.variant, run, seed, &digest));
     }
     Ok(Some(rows))
+}
+
+/// One line per variant with runs that hit a run bound: their numbers describe the state at
+/// the bound (a refresh paused for ever, retried for ever), not a finished refresh.
+fn bound_warnings(plan: &Plan, rows: &[Vec<RunRow>]) -> Vec<String> {
+    plan.variants
+        .iter()
+        .zip(rows)
+        .filter_map(|(variant, rows)| {
+            let hit: Vec<&RunRow> = rows.iter().filter(|r| !r.limit.is_empty()).collect();
+            let first = hit.first()?;
+            Some(format!(
+                "variant {} ({}): {} of {} runs stopped at a run bound ({}) before every refresh ended; see the `limit` column and replay one, e.g. run {}",
+                variant.id,
+                variant.short_label(),
+                hit.len(),
+                rows.len(),
+                first.limit,
+                first.run
+            ))
+        })
+        .collect()
 }
