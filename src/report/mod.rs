@@ -2,3 +2,4 @@
 
 pub mod summary;
 pub mod svg;
+pub mod svgkit;
