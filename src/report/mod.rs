@@ -3,3 +3,4 @@
 pub mod summary;
 pub mod svg;
 pub mod svgkit;
+pub mod sweep_svg;
