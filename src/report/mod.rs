@@ -2,3 +2,5 @@
 
 pub mod summary;
 pub mod svg;
+pub mod svgkit;
+pub mod sweep_svg;

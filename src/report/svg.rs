@@ -6,6 +6,10 @@
 //! functions whose last bit could differ between platforms. Fonts are the generic `sans-serif`
 //! family and styling is presentation attributes only, so the file needs nothing external.
 
+use super::svgkit::{
+    BLUE, Esc, GREEN, GREY, GRID, INK, MUTED, ORANGE, P, PURPLE, SKY, VERMILLION, YELLOW, emit,
+    open_svg, text_width,
+};
 use crate::api::{ActivityStatus, BatchStatus, InstanceStatus, LifeCycleState};
 use crate::model::World;
 use crate::model::world::Activity;
@@ -13,7 +17,6 @@ use crate::run::RunResult;
 use crate::time::format_duration_ms;
 use crate::timeline::{Event, Record, RunMeta, Sym, Timeline};
 use std::collections::BTreeMap;
-use std::fmt::{self, Display, Write};
 use std::ops::Range;
 
 /// Per-instance rows are drawn only up to this many refresh instances in the whole run; beyond
@@ -29,26 +32,6 @@ const PANEL_GAP: f64 = 34.0;
 const CAPACITY_H: f64 = 150.0;
 const LEGEND_LINE_H: f64 = 16.0;
 
-// Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-const GREEN: &str = "#009E73";
-const ORANGE: &str = "#E69F00";
-const VERMILLION: &str = "#D55E00";
-const GREY: &str = "#999999";
-const SKY: &str = "#56B4E9";
-const BLUE: &str = "#0072B2";
-const PURPLE: &str = "#CC79A7";
-const YELLOW: &str = "#F0E442";
-const INK: &str = "#222222";
-const MUTED: &str = "#666666";
-const GRID: &str = "#E4E4E4";
-
-/// Writes formatted text to a `String` (which cannot fail).
-macro_rules! emit {
-    ($out:expr, $($arg:tt)*) => {
-        $out.write_fmt(format_args!($($arg)*)).expect("writing to a String never fails")
-    };
-}
-
 /// Renders `timeline.svg`: the full chart when the run kept its timeline, else a placeholder.
 pub fn timeline_svg(run: &RunResult) -> String {
     match &run.timeline {
@@ -60,76 +43,13 @@ pub fn timeline_svg(run: &RunResult) -> String {
 // ---------------------------------------------------------------------------------------------
 // Formatting primitives
 
-/// A coordinate or length, always printed with one decimal so the output is byte-stable.
-#[derive(Debug, Clone, Copy)]
-struct P(f64);
-
-impl Display for P {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:.1}", self.0)
-    }
-}
-
-/// Text escaped for XML character data and attribute values. Characters XML 1.0 forbids
-/// (most C0 controls) become U+FFFD so any scenario name still yields a well-formed file.
-struct Esc<'a>(&'a str);
-
-impl Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '&' => f.write_str("&amp;")?,
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&apos;")?,
-                '\t' | '\n' | '\r' => f.write_char(c)?,
-                c if u32::from(c) < 0x20 => f.write_char('\u{FFFD}')?,
-                c => f.write_char(c)?,
-            }
-        }
-        Ok(())
-    }
-}
-
 /// `+2m6s500ms`: offsets from the run start, as the summary prints them.
 fn offset(ms: u64) -> String {
     format!("+{}", format_duration_ms(ms))
 }
 
-/// Estimated advance of `text` in a generic sans-serif font, erring wide. Used only to size the
-/// label column and space the legend; the viewer's actual font is unknown.
-fn text_width(text: &str, font_px: f64) -> f64 {
-    let em: f64 =
-        text.chars()
-            .map(|c| match c {
-                'i' | 'j' | 'l' | 'f' | 't' | 'r' | 'I' | '.' | ',' | ':' | ';' | '!' | '|'
-                | ' ' => 0.34,
-                'm' | 'w' | 'M' | 'W' => 0.9,
-                'a'..='z' => 0.6,
-                '0'..='9' => 0.64,
-                'A'..='Z' => 0.74,
-                _ => 0.64,
-            })
-            .sum();
-    em * font_px
-}
-
-fn open_svg(out: &mut String, height: f64, title: &str, meta: &RunMeta) {
-    emit!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"11\">\n",
-        w = P(WIDTH),
-        h = P(height)
-    );
-    emit!(out, "<title>{}</title>\n", Esc(title));
-    emit!(out, "<desc>{}</desc>\n", Esc(&meta_line(meta)));
-    emit!(
-        out,
-        "<rect width=\"{}\" height=\"{}\" fill=\"#FFFFFF\"/>\n",
-        P(WIDTH),
-        P(height)
-    );
+fn open_run_svg(out: &mut String, height: f64, title: &str, meta: &RunMeta) {
+    open_svg(out, WIDTH, height, title, &meta_line(meta));
 }
 
 /// Who produced the chart (every output names version, seed and scenario hash, D9).
@@ -143,7 +63,7 @@ fn meta_line(meta: &RunMeta) -> String {
 fn placeholder_svg(meta: &RunMeta) -> String {
     let mut out = String::new();
     let title = format!("refreshsim — {}", meta.scenario_name);
-    open_svg(&mut out, 90.0, &title, meta);
+    open_run_svg(&mut out, 90.0, &title, meta);
     emit!(
         out,
         "<text x=\"16\" y=\"28\" font-size=\"15\" font-weight=\"bold\" fill=\"{INK}\">{}</text>\n",
@@ -818,7 +738,7 @@ impl Chart<'_> {
     fn render(&self) -> String {
         let mut out = String::new();
         let title = format!("refreshsim — {}", self.run.meta.scenario_name);
-        open_svg(&mut out, self.layout.height, &title, &self.run.meta);
+        open_run_svg(&mut out, self.layout.height, &title, &self.run.meta);
         self.render_header(&mut out, &title);
         render_legend(&mut out, &self.legend, self.layout.legend_top);
         self.render_grid(&mut out);
