@@ -287,7 +287,7 @@ pub fn final_files(plan: &Plan, rows: &[Vec<RunRow>]) -> (Files, Vec<VariantStat
         ("summary.csv".to_string(), summary_csv(&report)),
         ("summary.json".to_string(), json),
     ];
-    for (name, svg) in charts_pending_merge(&report) {
+    for (name, svg) in crate::report::sweep_svg::sweep_charts(&report) {
         files.push((name, svg.into_bytes()));
     }
     (files, stats)
@@ -318,9 +318,4 @@ pub fn read_shard_plans(dirs: &[PathBuf]) -> Result<Plan, String> {
     }
     let (dir, value) = first.ok_or("no shard directories given")?;
     Plan::from_json(&value).map_err(|m| format!("{}: {m}", dir.join(PLAN_FILE).display()))
-}
-
-// MERGE-TODO: replaced by crate::report::sweep_svg::sweep_charts when the charts branch lands.
-fn charts_pending_merge(_report: &Report<'_>) -> Vec<(String, String)> {
-    Vec::new()
 }
