@@ -59,6 +59,9 @@ enum Command {
         /// timeline.csv, timeline.jsonl, describe.json, or a .jsonl of Describe responses.
         path: PathBuf,
     },
+    /// Serve the refresh APIs over HTTP (Tencent Cloud API 3.0, as the SDKs and tccli send it)
+    /// on the scenario's world, for testing automation without a cloud account.
+    Serve(crate::serve::ServeArgs),
 }
 
 pub fn main() -> i32 {
@@ -93,6 +96,7 @@ pub fn main() -> i32 {
             Err(e) => fail(&e.to_string()),
         },
         Some(Command::Check { path }) => crate::check_cli::check_command(&path),
+        Some(Command::Serve(args)) => crate::serve::serve_main(args),
     }
 }
 
