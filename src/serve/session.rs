@@ -182,12 +182,16 @@ impl Session {
         self.clock.mode()
     }
 
-    /// Brings the engine up to the clock's simulated now (scaled and real clocks).
+    /// Brings the engine up to the clock's simulated now (scaled and real clocks), and applies
+    /// whatever is due by now (with any clock): a request arrives after everything scheduled at
+    /// or before its arrival has happened, e.g. a scenario's fault event `at = "0s"`, or the
+    /// zero-delay step a previous call scheduled.
     pub fn catch_up(&mut self, real_now: Instant) {
-        let target = SimTime(self.clock.sim_now_ms(real_now));
-        if target > self.sim.now() {
-            let _ = self.advance_engine(target);
+        if self.stopped.is_some() {
+            return;
         }
+        let target = SimTime(self.clock.sim_now_ms(real_now)).max(self.sim.now());
+        let _ = self.advance_engine(target);
     }
 
     fn advance_engine(&mut self, target: SimTime) -> Result<(), ControlError> {
