@@ -74,7 +74,7 @@ fn success_and_error_envelopes_have_tencents_shape() {
 }
 
 #[test]
-fn bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
+fn oq56_oq57_bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
     let server = ServeProcess::start(LIFECYCLE, &[]);
     let mut client = server.client();
     let json_headers: &[(&str, &str)] = &[
@@ -245,7 +245,7 @@ fn signed_call(
 }
 
 #[test]
-fn signatures_are_checked_with_credentials() {
+fn oq58_signatures_are_checked_with_credentials() {
     let server = ServeProcess::start(
         LIFECYCLE,
         &["--secret-id", "AKIDserve", "--secret-key", "k3y"],
@@ -290,6 +290,37 @@ fn signatures_are_checked_with_credentials() {
         garbled.error_code().as_deref(),
         Some("AuthFailure.InvalidAuthorization")
     );
+}
+
+#[test]
+fn oq60_requests_refused_before_the_engine_leave_no_trace() {
+    let server = ServeProcess::start(LIFECYCLE, &[]);
+    let mut client = server.client();
+    let no_region: &[(&str, &str)] = &[
+        ("X-TC-Action", "DescribeRefreshActivities"),
+        ("X-TC-Version", "2018-04-19"),
+    ];
+    for _ in 0..25 {
+        let refused = client.request("POST", "/", no_region, b"{}");
+        assert_eq!(refused.error_code().as_deref(), Some("MissingParameter"));
+    }
+    // They did not count against the 20-per-second rate limit of the action (OQ-30)...
+    for _ in 0..20 {
+        assert_eq!(
+            client
+                .api("DescribeRefreshActivities", &json!({}))
+                .error_code(),
+            None
+        );
+    }
+    // ...and the timeline has only the engine's calls.
+    let timeline = client.control("GET", "timeline?format=jsonl");
+    let calls = String::from_utf8(timeline.body)
+        .unwrap()
+        .lines()
+        .filter(|l| l.contains("\"kind\":\"api_call\""))
+        .count();
+    assert_eq!(calls, 20);
 }
 
 #[test]

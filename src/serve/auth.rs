@@ -227,7 +227,7 @@ fn canonical_of<'a>(
 }
 
 /// Checks a request's signature against `credentials` at wall-clock time `now_unix_secs`, in
-/// this order: header shape (`AuthFailure.InvalidAuthorization`), key id
+/// this order (OQ-58): header shape (`AuthFailure.InvalidAuthorization`), key id
 /// (`AuthFailure.SecretIdNotFound`), timestamp (`MissingParameter`, `InvalidParameter`,
 /// `AuthFailure.SignatureExpire` beyond ±5 minutes), scope and signature
 /// (`AuthFailure.SignatureFailure`).
@@ -427,7 +427,7 @@ mod tests {
     }
 
     #[test]
-    fn verify_accepts_a_good_signature_and_names_each_failure() {
+    fn oq58_verify_accepts_a_good_signature_and_names_each_failure() {
         let creds = credentials();
         let good = signed_request(&creds, NOW, "{}");
         assert_eq!(code_of(verify(&good, b"{}", &creds, NOW)), None);
@@ -482,7 +482,7 @@ mod tests {
     }
 
     #[test]
-    fn the_scope_must_name_the_as_service_and_the_timestamp_date() {
+    fn oq58_the_scope_must_name_the_as_service_and_the_timestamp_date() {
         let creds = credentials();
         let good = signed_request(&creds, NOW, "{}");
         let header = good.header("authorization").unwrap().to_string();

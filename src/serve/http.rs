@@ -3,6 +3,10 @@
 //! responses with a `Content-Length`. Parsing is `httparse` (the parser hyper uses); everything
 //! else is here so that every limit is ours to set and test.
 //!
+//! Why not a server crate: `tiny_http` serves each connection on a thread of an unbounded pool
+//! and sets no header-size limit; `hyper`/`axum` bring an async runtime to what is a loopback
+//! test server. A fixed worker pool over `httparse` keeps every limit explicit and tested.
+//!
 //! Not supported, on purpose: chunked request bodies (answered 411: the SDKs and tccli always send
 //! a `Content-Length`), pipelining beyond reading requests in order, HTTP/2, TLS.
 

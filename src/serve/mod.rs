@@ -61,9 +61,11 @@ pub const DEFAULT_LIMITS: ServeLimits = ServeLimits {
     body_bytes_max: 1024 * 1024,
     head_bytes_max: 16 * 1024,
     headers_max: 64,
-    workers: 32,
+    // Each idle keep-alive client holds a worker until the idle timeout: enough workers for a
+    // test suite's clients, and a short enough timeout to hand idle ones back.
+    workers: 64,
     queue: 64,
-    idle_timeout: Duration::from_secs(30),
+    idle_timeout: Duration::from_secs(15),
     read_timeout: Duration::from_secs(10),
     requests_per_connection_max: 1_000_000,
     session: DEFAULT_SESSION_LIMITS,

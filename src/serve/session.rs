@@ -183,7 +183,7 @@ impl Session {
     }
 
     /// Brings the engine up to the clock's simulated now (scaled and real clocks), and applies
-    /// whatever is due by now (with any clock): a request arrives after everything scheduled at
+    /// whatever is due by now (with any clock, OQ-59): a request arrives after everything scheduled at
     /// or before its arrival has happened, e.g. a scenario's fault event `at = "0s"`, or the
     /// zero-delay step a previous call scheduled.
     pub fn catch_up(&mut self, real_now: Instant) {
@@ -234,7 +234,8 @@ impl Session {
     }
 
     /// The error envelope of a request refused before the engine (bad signature, unknown action,
-    /// bad JSON ...), with a RequestId as deterministic as the engine's.
+    /// bad JSON ...), with a RequestId as deterministic as the engine's (OQ-60: no timeline row,
+    /// no rate-limit count).
     pub fn refuse(&mut self, template: &SessionTemplate, error: &ApiError) -> Value {
         let request_id = refusal_request_id(template.seed, self.refusals);
         self.refusals += 1;
@@ -456,7 +457,24 @@ request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 2 } } }
     }
 
     #[test]
-    fn refusal_ids_are_deterministic_and_uuid_shaped() {
+    fn oq59_a_fault_due_at_zero_is_in_effect_for_the_first_call() {
+        let text = format!(
+            "{SCENARIO}\n[[faults.events]]\nat = \"0s\"\nkind = \"role\"\nauthorized = false\n"
+        );
+        let scenario = parse_scenario("serve-role.toml", &text).unwrap();
+        let t = SessionTemplate::new(scenario, 5, DEFAULT_SESSION_LIMITS).unwrap();
+        let now = Instant::now();
+        let mut s = Session::new(&t, ClockMode::Manual, now);
+        s.catch_up(now);
+        let refused = s.call(&t, Action::StartInstanceRefresh, &start_body());
+        assert_eq!(
+            refused["Response"]["Error"]["Code"],
+            "UnauthorizedOperation.AutoScalingRoleUnauthorized"
+        );
+    }
+
+    #[test]
+    fn oq60_refusal_ids_are_deterministic_and_uuid_shaped() {
         let a = refusal_request_id(7, 0);
         assert_eq!(a, refusal_request_id(7, 0));
         assert_ne!(a, refusal_request_id(7, 1));

@@ -29,7 +29,7 @@ fn required_header<'a>(
 }
 
 /// The action and JSON body of an API request, or the error Tencent would answer, checking in
-/// this order: method, signature (when credentials are set), `X-TC-Action` present,
+/// this order (OQ-56): method, signature (when credentials are set), `X-TC-Action` present,
 /// `X-TC-Version` present and `2018-04-19`, action known, `X-TC-Region` present, body JSON.
 pub fn read_api_call(
     request: &Request,
@@ -79,7 +79,7 @@ fn check_method(method: &str) -> Result<(), ApiError> {
     }
 }
 
-/// An empty body is `{}`; anything else must be JSON (a wrong shape is the engine's to refuse,
+/// An empty body is `{}`; anything else must be JSON (OQ-57) (a wrong shape is the engine's to refuse,
 /// with `InvalidParameter`, `UnknownParameter` or `MissingParameter` as in `run`).
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -148,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn each_bad_header_has_its_common_code() {
+    fn oq56_oq57_each_bad_header_or_body_has_its_common_code() {
         assert_eq!(
             code(&without("X-TC-Action"), b"{}"),
             Some(ErrorCode::MissingParameter)
@@ -172,7 +172,7 @@ mod tests {
     }
 
     #[test]
-    fn methods_other_than_post_are_refused() {
+    fn oq56_methods_other_than_post_are_refused() {
         let mut get = request(GOOD);
         get.method = "GET".into();
         let e = read_api_call(&get, b"", None, 0).unwrap_err();
@@ -183,7 +183,7 @@ mod tests {
     }
 
     #[test]
-    fn the_signature_is_checked_first_when_credentials_are_set() {
+    fn oq56_the_signature_is_checked_before_the_headers() {
         let credentials = Credentials {
             secret_id: "AKIDx".into(),
             secret_key: "k".into(),
