@@ -136,16 +136,56 @@ def test_rate_limit_is_per_action_per_simulated_second(world):
     assert client.DescribeRefreshActivities(describe_request()).TotalCount == 0
 
 
-def test_role_not_authorized(serve):
+def test_start_refusals_follow_the_world(serve):
+    """scenarios/rejected-requests.toml switches its world through the states each Start error
+    needs (fault events at fixed times); the SDK sees each code at its time (OQ-27 order)."""
     server = serve(SCENARIOS / "rejected-requests.toml")
     client = server.client()
-    request = start_request(group=server.control("GET", "health")["group"])
-    # The bundled scenario revokes the AS_QCSRole service role at 0 s and grants it at 1 s.
-    assert code_of(client.StartInstanceRefresh, request) == (
-        "UnauthorizedOperation.AutoScalingRoleUnauthorized"
-    )
-    server.advance(by="1s")
-    assert client.StartInstanceRefresh(request).RefreshActivityId.startswith("asr-")
+    group = server.control("GET", "health")["group"]
+    clock = {"s": 0.0}
+
+    def at(seconds):
+        server.advance(by=f"{int((seconds - clock['s']) * 1000)}ms")
+        clock["s"] = seconds
+
+    def start(batch_number=1, max_surge=None):
+        request = start_request(group=group, batch_number=batch_number)
+        request.RefreshSettings.RollingUpdateSettings.MaxSurge = max_surge
+        return request
+
+    # Fault events due at 0 s are in effect for the first call (OQ-59): the role is revoked.
+    expected = [
+        (0, start(), "UnauthorizedOperation.AutoScalingRoleUnauthorized"),
+        (20, start(), "ResourceUnavailable.AutoScalingGroupAbnormalStatus"),
+        (23, start(), "ResourceUnavailable.AutoScalingGroupInActivity"),
+        (24.5, start(), "ResourceUnavailable.NoInstanceCanRefresh"),
+        (27, start(batch_number=5, max_surge=2), "InvalidParameterValue.MaxSurgeTooLarge"),
+        (28, start(), "ResourceUnavailable.InquiryPriceResetInstanceFailed"),
+    ]
+    for seconds, request, code in expected:
+        at(seconds)
+        assert code_of(client.StartInstanceRefresh, request) == code, f"at {seconds} s"
+    at(30)
+    assert client.StartInstanceRefresh(start(batch_number=5)).RefreshActivityId.startswith("asr-")
+
+
+def test_bad_values_in_the_sdk_models(world):
+    server, client = world
+    zero = start_request(batch_number=0)
+    assert code_of(client.StartInstanceRefresh, zero) == "InvalidParameterValue.Range"
+    pause = start_request()
+    pause.RefreshSettings.RollingUpdateSettings.BatchPause = "Automatic"
+    assert code_of(client.StartInstanceRefresh, pause) == "InvalidParameterValue"
+    timeout = start_request()
+    timeout.RefreshSettings.CheckInstanceTargetHealth = True
+    timeout.RefreshSettings.CheckInstanceTargetHealthTimeout = 30
+    assert code_of(client.StartInstanceRefresh, timeout) == "InvalidParameterValue.Range"
+    activity_id = client.StartInstanceRefresh(start_request()).RefreshActivityId
+    resume = models.ResumeInstanceRefreshRequest()
+    resume.AutoScalingGroupId = GROUP
+    resume.RefreshActivityId = activity_id
+    resume.ResumeMode = "SKIP"
+    assert code_of(client.ResumeInstanceRefresh, resume) == "InvalidParameterValue"
 
 
 def test_unknown_action_version_and_parameters(world):
