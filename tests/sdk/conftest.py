@@ -114,8 +114,8 @@ def poll_until(server, client, activity_id, predicate, steps_max=500):
         activity = describe(client, activity_id)
         if predicate(activity):
             return activity
-        report = server.advance(to="next-event")
-        assert not report["idle"] or predicate(describe(client, activity_id)), (
-            f"nothing left to happen and the activity is {activity.Status}"
-        )
+        if server.advance(to="next-event")["idle"]:
+            activity = describe(client, activity_id)
+            assert predicate(activity), f"nothing left to happen; the activity is {activity.Status}"
+            return activity
     raise AssertionError(f"activity {activity_id} never got there in {steps_max} events")
