@@ -122,6 +122,9 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Serve the refresh APIs over HTTP (Tencent Cloud API 3.0, as the SDKs and tccli send it)
+    /// on the scenario's world, for testing automation without a cloud account.
+    Serve(crate::serve::ServeArgs),
 }
 
 pub fn main() -> i32 {
@@ -189,6 +192,7 @@ pub fn main() -> i32 {
         Some(Command::Merge { dirs, out, quiet }) => {
             crate::sweep::command::merge_command(&dirs, &out, quiet)
         }
+        Some(Command::Serve(args)) => crate::serve::serve_main(args),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod output;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod serve;
 pub mod sim;
 pub mod sweep;
 #[cfg(feature = "testing")]

@@ -28,6 +28,7 @@ const COMMON: &[ErrorCode] = &[
     ErrorCode::RequestSizeLimitExceeded,
     ErrorCode::NoSuchVersion,
     ErrorCode::UnsupportedRegion,
+    ErrorCode::UnsupportedProtocol,
 ];
 
 /// The product codes documented for `action` (spec §5).

@@ -53,6 +53,8 @@ error_codes! {
     RequestSizeLimitExceeded = "RequestSizeLimitExceeded",
     NoSuchVersion = "NoSuchVersion",
     UnsupportedRegion = "UnsupportedRegion",
+    /// An HTTP method other than GET and POST.
+    UnsupportedProtocol = "UnsupportedProtocol",
 
     // Product codes (spec §5).
     InvalidParameterValueBatchNumberTooLarge = "InvalidParameterValue.BatchNumberTooLarge",

@@ -216,6 +216,12 @@ impl Simulation {
         &self.calls
     }
 
+    /// Forgets the calls recorded so far. `serve` answers every call over HTTP and keeps no call
+    /// log (the timeline still has each call), so a long session does not grow without bound.
+    pub fn clear_calls(&mut self) {
+        self.calls.clear();
+    }
+
     pub fn events_processed(&self) -> u64 {
         self.events_processed
     }

@@ -1,0 +1,449 @@
+//! A small HTTP/1.1 server side: read one request at a time from a connection (keep-alive,
+//! `Expect: 100-continue`), within hard limits on the head, the headers and the body; write
+//! responses with a `Content-Length`. Parsing is `httparse` (the parser hyper uses); everything
+//! else is here so that every limit is ours to set and test.
+//!
+//! Why not a server crate: `tiny_http` serves each connection on a thread of an unbounded pool
+//! and sets no header-size limit; `hyper`/`axum` bring an async runtime to what is a loopback
+//! test server. A fixed worker pool over `httparse` keeps every limit explicit and tested.
+//!
+//! Not supported, on purpose: chunked request bodies (answered 411: the SDKs and tccli always send
+//! a `Content-Length`), pipelining beyond reading requests in order, HTTP/2, TLS.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::Duration;
+
+/// Limits applied while reading one request.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Request line plus headers, in bytes.
+    pub head_bytes_max: usize,
+    pub headers_max: usize,
+    pub body_bytes_max: usize,
+    /// How long a connection may stay idle between two requests.
+    pub idle_timeout: Duration,
+    /// How long reading one request, once started, may stall.
+    pub read_timeout: Duration,
+}
+
+/// One request as read from the wire. Header names keep their case; look-ups ignore it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    /// The path without the query string.
+    pub path: String,
+    /// The query string without `?` (empty when absent).
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+    /// The client asked to close the connection after this request (or spoke HTTP/1.0).
+    pub close: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Complete(Vec<u8>),
+    /// The declared `Content-Length` is over the limit: the body was not read.
+    TooLarge {
+        declared_bytes: u64,
+    },
+}
+
+impl Request {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key` in the query string (no percent-decoding: control parameters are
+    /// plain words and durations).
+    pub fn query_param(&self, key: &str) -> Option<&str> {
+        self.query
+            .split('&')
+            .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// Why no request could be read.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The client closed the connection (or stayed idle too long) between requests.
+    Closed,
+    Io(io::Error),
+    /// The head exceeds `head_bytes_max` or `headers_max` (answered 431).
+    HeadTooLarge,
+    /// Not HTTP/1.x, or a bad `Content-Length` (answered 400).
+    Malformed(String),
+    /// A chunked body (answered 411).
+    LengthRequired,
+}
+
+/// A response: status, content type, body, and whether to close the connection after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub close: bool,
+}
+
+pub const JSON: &str = "application/json";
+
+impl Response {
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            content_type,
+            headers: Vec::new(),
+            body,
+            close: false,
+        }
+    }
+
+    /// Tencent answers every API call, refused or not, with HTTP 200 and a JSON body. The SDKs
+    /// read errors only from a `Content-Type` of exactly `application/json`.
+    pub fn json(status: u16, body: Vec<u8>) -> Response {
+        Response::new(status, JSON, body)
+    }
+
+    pub fn with_header(mut self, name: &str, value: String) -> Response {
+        self.headers.push((name.to_string(), value));
+        self
+    }
+
+    pub fn closing(mut self) -> Response {
+        self.close = true;
+        self
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        100 => "Continue",
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        409 => "Conflict",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        422 => "Unprocessable Content",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Unknown",
+    }
+}
+
+/// One client connection: the stream and the bytes read past the current request.
+pub struct Connection {
+    stream: TcpStream,
+    pending: Vec<u8>,
+}
+
+const READ_CHUNK_BYTES: usize = 8 * 1024;
+
+impl Connection {
+    pub fn new(stream: TcpStream) -> Connection {
+        Connection {
+            stream,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Reads the next request. `Err(ReadError::Closed)` at a clean end of the connection.
+    pub fn read_request(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
+        let mut request = self.read_head(limits)?;
+        let length = content_length(&request)?;
+        if length > limits.body_bytes_max as u64 {
+            request.body = Body::TooLarge {
+                declared_bytes: length,
+            };
+            return Ok(request);
+        }
+        if request
+            .header("expect")
+            .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
+        {
+            // curl waits a second for this before sending a body over 1 KiB.
+            self.stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .map_err(ReadError::Io)?;
+        }
+        request.body = Body::Complete(self.read_body(length as usize)?);
+        Ok(request)
+    }
+
+    fn read_head(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
+        self.set_timeout(limits.idle_timeout)?;
+        loop {
+            if let Some(request) = self.parse_head(limits)? {
+                return Ok(request);
+            }
+            if self.pending.len() >= limits.head_bytes_max {
+                return Err(ReadError::HeadTooLarge);
+            }
+            let started = !self.pending.is_empty();
+            match self.fill() {
+                Ok(0) if started => {
+                    return Err(ReadError::Malformed("the request head is truncated".into()));
+                }
+                Ok(0) => return Err(ReadError::Closed),
+                Ok(_) => self.set_timeout(limits.read_timeout)?,
+                Err(e) if !started && is_timeout(&e) => return Err(ReadError::Closed),
+                Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
+    }
+
+    /// Parses the head from the pending bytes: `Ok(None)` when more bytes are needed.
+    fn parse_head(&mut self, limits: &ReadLimits) -> Result<Option<Request>, ReadError> {
+        let mut slots = vec![httparse::EMPTY_HEADER; limits.headers_max];
+        let mut parsed = httparse::Request::new(&mut slots);
+        let head_len = match parsed.parse(&self.pending) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => return Err(ReadError::HeadTooLarge),
+            Err(e) => return Err(ReadError::Malformed(format!("bad request head: {e}"))),
+        };
+        if head_len > limits.head_bytes_max {
+            return Err(ReadError::HeadTooLarge);
+        }
+        let target = parsed.path.unwrap_or("/");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let mut headers = Vec::with_capacity(parsed.headers.len());
+        for h in parsed.headers.iter() {
+            let value = std::str::from_utf8(h.value)
+                .map_err(|_| ReadError::Malformed(format!("header {} is not UTF-8", h.name)))?;
+            headers.push((h.name.to_string(), value.trim().to_string()));
+        }
+        let http10 = parsed.version == Some(0);
+        let connection = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("connection"))
+            .map(|(_, v)| v.to_ascii_lowercase());
+        let close = match connection.as_deref() {
+            Some("close") => true,
+            Some("keep-alive") => false,
+            _ => http10,
+        };
+        let request = Request {
+            method: parsed.method.unwrap_or("").to_string(),
+            path: path.to_string(),
+            query: query.to_string(),
+            headers,
+            body: Body::Complete(Vec::new()),
+            close,
+        };
+        self.pending.drain(..head_len);
+        Ok(Some(request))
+    }
+
+    fn read_body(&mut self, length: usize) -> Result<Vec<u8>, ReadError> {
+        while self.pending.len() < length {
+            match self.fill() {
+                Ok(0) => return Err(ReadError::Malformed("the request body is truncated".into())),
+                Ok(_) => {}
+                Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
+        let rest = self.pending.split_off(length);
+        Ok(std::mem::replace(&mut self.pending, rest))
+    }
+
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; READ_CHUNK_BYTES];
+        let n = self.stream.read(&mut chunk)?;
+        self.pending.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    fn set_timeout(&self, timeout: Duration) -> Result<(), ReadError> {
+        self.stream
+            .set_read_timeout(Some(timeout))
+            .map_err(ReadError::Io)
+    }
+
+    pub fn write_response(&mut self, response: &Response) -> io::Result<()> {
+        let mut out = Vec::with_capacity(response.body.len() + 160);
+        write!(
+            out,
+            "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
+            response.status,
+            reason(response.status),
+            response.content_type,
+            response.body.len(),
+            if response.close {
+                "close"
+            } else {
+                "keep-alive"
+            }
+        )?;
+        for (name, value) in &response.headers {
+            write!(out, "{name}: {value}\r\n")?;
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(&response.body);
+        self.stream.write_all(&out)?;
+        self.stream.flush()
+    }
+
+    /// Closes after a response the client may still be sending a body for: stop writing, read
+    /// and drop what arrives (up to a bound), then close. Closing at once with unread bytes would
+    /// reset the connection, and the client could lose the response.
+    pub fn linger_close(mut self, drain_bytes_max: usize, timeout: Duration) {
+        let _ = self.stream.shutdown(Shutdown::Write);
+        let _ = self.stream.set_read_timeout(Some(timeout));
+        let mut drained = 0usize;
+        let mut chunk = [0u8; READ_CHUNK_BYTES];
+        while drained < drain_bytes_max {
+            match self.stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    }
+
+    /// Answers without reading a request (the server is full).
+    pub fn refuse(mut self, response: &Response) {
+        let _ = self.write_response(response);
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// The declared body length: 0 when absent; chunked bodies are refused.
+fn content_length(request: &Request) -> Result<u64, ReadError> {
+    if request.header("transfer-encoding").is_some() {
+        return Err(ReadError::LengthRequired);
+    }
+    let mut declared: Option<u64> = None;
+    for (name, value) in &request.headers {
+        if !name.eq_ignore_ascii_case("content-length") {
+            continue;
+        }
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ReadError::Malformed(format!(
+                "Content-Length {value:?} is not a number"
+            )));
+        }
+        let n: u64 = value
+            .parse()
+            .map_err(|_| ReadError::Malformed(format!("Content-Length {value:?} is too large")))?;
+        if declared.is_some_and(|d| d != n) {
+            return Err(ReadError::Malformed(
+                "conflicting Content-Length headers".into(),
+            ));
+        }
+        declared = Some(n);
+    }
+    Ok(declared.unwrap_or(0))
+}
+
+/// The plain response for a request that could not be read, or `None` when the connection just
+/// ended.
+pub fn response_to_read_error(error: &ReadError) -> Option<Response> {
+    let plain = |status: u16, text: &str| {
+        Some(Response::new(status, "text/plain", format!("{text}\n").into_bytes()).closing())
+    };
+    match error {
+        ReadError::Closed | ReadError::Io(_) => None,
+        ReadError::HeadTooLarge => plain(431, "request head too large"),
+        ReadError::Malformed(why) => plain(400, why),
+        ReadError::LengthRequired => plain(
+            411,
+            "chunked request bodies are not supported: send a Content-Length",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    fn limits() -> ReadLimits {
+        ReadLimits {
+            head_bytes_max: 1024,
+            headers_max: 8,
+            body_bytes_max: 64,
+            idle_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(2),
+        }
+    }
+
+    /// Sends `bytes` to a fresh connection and reads requests from it until an error.
+    fn read_all(bytes: &[u8]) -> (Vec<Request>, ReadError) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.write_all(bytes).unwrap();
+        client.shutdown(Shutdown::Write).unwrap();
+        let (server_side, _) = listener.accept().unwrap();
+        let mut conn = Connection::new(server_side);
+        let mut requests = Vec::new();
+        loop {
+            match conn.read_request(&limits()) {
+                Ok(r) => requests.push(r),
+                Err(e) => return (requests, e),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_keep_alive_requests_in_order() {
+        let (requests, end) = read_all(
+            b"POST /?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}\
+              POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nConnection: close\r\n\r\n[1]",
+        );
+        assert!(matches!(end, ReadError::Closed));
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].query_param("a"), Some("1"));
+        assert!(matches!(&requests[0].body, Body::Complete(b) if b == b"{}"));
+        assert!(!requests[0].close);
+        assert!(matches!(&requests[1].body, Body::Complete(b) if b == b"[1]"));
+        assert!(requests[1].close);
+        assert_eq!(requests[1].header("HOST"), Some("x"));
+    }
+
+    #[test]
+    fn an_oversized_body_is_not_read() {
+        let (requests, _) = read_all(b"POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n");
+        assert!(matches!(
+            requests[0].body,
+            Body::TooLarge { declared_bytes: 65 }
+        ));
+    }
+
+    #[test]
+    fn limits_and_malformed_heads_are_errors() {
+        let many: String = (0..9).map(|i| format!("X-{i}: y\r\n")).collect();
+        let (_, e) = read_all(format!("GET / HTTP/1.1\r\n{many}\r\n").as_bytes());
+        assert!(matches!(e, ReadError::HeadTooLarge));
+        let long = "a".repeat(2000);
+        let (_, e) = read_all(format!("GET /{long} HTTP/1.1\r\n\r\n").as_bytes());
+        assert!(matches!(e, ReadError::HeadTooLarge));
+        let (_, e) = read_all(b"\x00\x01garbage\r\n\r\n");
+        assert!(matches!(e, ReadError::Malformed(_)));
+        let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n");
+        assert!(matches!(e, ReadError::Malformed(_)));
+        let (_, e) = read_all(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert!(matches!(e, ReadError::LengthRequired));
+        let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}");
+        assert!(matches!(e, ReadError::Malformed(_)));
+        let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Len");
+        assert!(matches!(e, ReadError::Malformed(_)));
+    }
+}
