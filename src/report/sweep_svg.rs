@@ -1437,7 +1437,7 @@ mod tests {
         assert!(duration.contains(">MaxSurge=0</text>") && duration.contains(">MaxSurge=1</text>"));
         assert!(out[2].1.contains("sweep floor 80 %"));
         assert!(out[4].1.contains("Duration against surge cost"));
-        assert!(out[4].1.contains("BatchNumber=10 MaxSurge=1"));
+        assert!(out[4].1.contains("BatchNumber=10, MaxSurge=1"));
     }
 
     #[test]
@@ -1460,12 +1460,12 @@ mod tests {
         assert!(
             out[0]
                 .1
-                .contains("<title>BatchNumber=10 MaxSurge=1: never ended</title>")
+                .contains("<title>BatchNumber=10, MaxSurge=1: never ended</title>")
         );
         assert!(
             out[4]
                 .1
-                .contains("3: BatchNumber=10 MaxSurge=1; never ended")
+                .contains("3: BatchNumber=10, MaxSurge=1; never ended")
         );
         // The capacity chart still has a value for it.
         assert!(!out[2].1.contains("no value</text>"));
