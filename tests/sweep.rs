@@ -500,3 +500,38 @@ fn run_set_changes_settings_and_names_them() {
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("BatchPause"), "{}", ran.stderr);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The README's sweep
+
+/// The charts the README shows are what the bundled sweep writes today (re-pin with
+/// `REFRESHSIM_BLESS=1 cargo test --test sweep`).
+#[test]
+fn the_readme_charts_are_the_bundled_sweeps_current_output() {
+    let dir = temp();
+    let ran = refreshsim(&[
+        "sweep",
+        "scenarios/sweep-batch-surge.toml",
+        "--out",
+        dir.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let bless = std::env::var("REFRESHSIM_BLESS").is_ok_and(|v| v == "1");
+    let docs = Path::new("docs/sweep-batch-surge");
+    for name in [
+        "tradeoff.svg",
+        "duration-by-batchnumber.svg",
+        "capacity-by-batchnumber.svg",
+    ] {
+        let fresh = std::fs::read(dir.path().join(name)).unwrap();
+        if bless {
+            std::fs::write(docs.join(name), &fresh).unwrap();
+        } else {
+            assert!(
+                std::fs::read(docs.join(name)).unwrap() == fresh,
+                "docs/sweep-batch-surge/{name} is stale: re-pin with REFRESHSIM_BLESS=1 cargo test --test sweep and update the README's numbers"
+            );
+        }
+    }
+}
