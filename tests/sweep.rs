@@ -111,6 +111,12 @@ fn the_sweep_section_gives_the_grid_runs_seed_and_baseline() {
         "{}",
         ran.stdout
     );
+    // Not a terminal: plain progress lines on stderr, the last one at 100 %.
+    assert!(
+        ran.stderr.contains("sweep: 240/240 runs (100%)"),
+        "{}",
+        ran.stderr
+    );
     let rows = runs_csv(dir.path());
     assert_eq!(rows.len(), 240);
     let surges: Vec<&str> = rows[..3 * 40]
