@@ -294,7 +294,7 @@ pub fn dry_run_first_start(scenario: &Scenario) -> Result<Option<DryStart>, RunE
 }
 
 /// `base` with `overrides` applied (`run --set`, sweep variants). `MaxSurge = batch/K` is
-/// resolved from the plan the first Start gets with the other settings applied.
+/// resolved from the plan the first Start gets with the other settings applied (OQ-57).
 pub fn with_overrides(
     base: &Scenario,
     overrides: &[crate::scenario::overrides::Override],

@@ -162,7 +162,7 @@ fn vary_on_the_command_line_replaces_the_file_grid_and_takes_ranges() {
 }
 
 #[test]
-fn bad_grids_are_refused_before_anything_runs() {
+fn oq57_bad_grids_are_refused_before_anything_runs() {
     let cases: &[(&[&str], &str)] = &[
         (
             &["--vary", "RollingUpdateSettings.BatchNumbr=5,10"],
@@ -483,7 +483,7 @@ fn every_row_replays_with_its_command() {
 }
 
 #[test]
-fn run_set_changes_settings_and_names_them() {
+fn oq57_run_set_changes_settings_and_names_them() {
     let ran = refreshsim(&[
         "run",
         SMALL,

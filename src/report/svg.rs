@@ -8,7 +8,7 @@
 
 use super::svgkit::{
     BLUE, Esc, GREEN, GREY, GRID, INK, MUTED, ORANGE, P, PURPLE, SKY, VERMILLION, YELLOW, emit,
-    open_svg, text_width,
+    flow_legend, open_svg, text_width,
 };
 use crate::api::{ActivityStatus, BatchStatus, InstanceStatus, LifeCycleState};
 use crate::model::World;
@@ -701,7 +701,11 @@ fn chart_svg(run: &RunResult, timeline: &Timeline) -> String {
     let capacity = Capacity::from_records(&timeline.records);
     let x0 = label_column_width(&gantt.rows);
     let axis = TimeAxis::new(end_ms, x0, WIDTH - RIGHT_MARGIN);
-    let legend = flow_legend(legend_entries(gantt.instance_rows), WIDTH - 32.0);
+    let legend = flow_legend(
+        legend_entries(gantt.instance_rows),
+        WIDTH - 32.0,
+        LegendEntry::width,
+    );
     let legend_top = 58.0;
     let gantt_top = legend_top + legend.len() as f64 * LEGEND_LINE_H + 22.0;
     let gantt_bottom = gantt_top + gantt.rows.iter().map(Row::height).sum::<f64>();
@@ -1194,24 +1198,6 @@ fn legend_entries(instance_rows: bool) -> Vec<LegendEntry> {
         entry(Swatch::Dot(VERMILLION), "capacity floor"),
     ]);
     entries
-}
-
-/// Greedy line breaking of legend entries into `width`.
-fn flow_legend(entries: Vec<LegendEntry>, width: f64) -> Vec<Vec<LegendEntry>> {
-    let mut lines: Vec<Vec<LegendEntry>> = Vec::new();
-    let mut used = 0.0;
-    for entry in entries {
-        let w = entry.width();
-        match lines.last_mut() {
-            Some(line) if used + w <= width => line.push(entry),
-            Some(_) | None => {
-                lines.push(vec![entry]);
-                used = 0.0;
-            }
-        }
-        used += w;
-    }
-    lines
 }
 
 fn render_legend(out: &mut String, lines: &[Vec<LegendEntry>], top: f64) {

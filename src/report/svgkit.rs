@@ -104,6 +104,24 @@ pub fn open_svg(out: &mut String, width: f64, height: f64, title: &str, desc: &s
     );
 }
 
+/// Greedy line breaking of legend entries into lines at most `width` wide.
+pub fn flow_legend<T>(entries: Vec<T>, width: f64, entry_width: impl Fn(&T) -> f64) -> Vec<Vec<T>> {
+    let mut lines: Vec<Vec<T>> = Vec::new();
+    let mut used = 0.0;
+    for entry in entries {
+        let w = entry_width(&entry);
+        match lines.last_mut() {
+            Some(line) if used + w <= width => line.push(entry),
+            Some(_) | None => {
+                lines.push(vec![entry]);
+                used = 0.0;
+            }
+        }
+        used += w;
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@
 
 use super::svgkit::{
     BLACK, BLUE, Esc, GREEN, GREY, GRID, INK, MUTED, ORANGE, P, PURPLE, SKY, VERMILLION, YELLOW,
-    emit, open_svg, text_width,
+    emit, flow_legend, open_svg, text_width,
 };
 use crate::sweep::grid::Variant;
 use crate::sweep::stats::Spread;
@@ -462,24 +462,6 @@ impl LegendEntry {
     }
 }
 
-/// Greedy line breaking of legend entries into `width`.
-fn flow_legend(entries: Vec<LegendEntry>, width: f64) -> Vec<Vec<LegendEntry>> {
-    let mut lines: Vec<Vec<LegendEntry>> = Vec::new();
-    let mut used = 0.0;
-    for entry in entries {
-        let w = entry.width();
-        match lines.last_mut() {
-            Some(line) if used + w <= width => line.push(entry),
-            Some(_) | None => {
-                lines.push(vec![entry]);
-                used = 0.0;
-            }
-        }
-        used += w;
-    }
-    lines
-}
-
 fn render_legend(out: &mut String, lines: &[Vec<LegendEntry>], top: f64) {
     for (i, line) in lines.iter().enumerate() {
         let mid = top + i as f64 * LINE_H + LINE_H / 2.0;
@@ -639,7 +621,11 @@ fn by_axis_svg(report: &Report<'_>, axis: usize, measure: Measure) -> String {
             series.len() + omitted
         ));
     }
-    let legend = flow_legend(series_legend(&series, measure, plan), WIDTH - 32.0);
+    let legend = flow_legend(
+        series_legend(&series, measure, plan),
+        WIDTH - 32.0,
+        LegendEntry::width,
+    );
     let mut out = String::new();
     let plot_top = header_height(subtitles.len(), legend.len()) + MISSING_STRIP_H;
     let bottom = plot_top + PLOT_H;
@@ -1041,7 +1027,11 @@ fn tradeoff_svg(report: &Report<'_>) -> String {
     let never_ended = points
         .iter()
         .any(|p| p.surge_h.is_some() && p.duration_min.is_none());
-    let legend = flow_legend(tradeoff_legend(never_ended), WIDTH - 32.0);
+    let legend = flow_legend(
+        tradeoff_legend(never_ended),
+        WIDTH - 32.0,
+        LegendEntry::width,
+    );
     let plot_top = header_height(subtitles.len(), legend.len()) + MISSING_STRIP_H;
     let bottom = plot_top + PLOT_H;
     let chart = TradeChart {

@@ -1,4 +1,4 @@
-//! Settings applied on top of a scenario file: `run --set KEY=VALUE` and the variants of a
+//! Settings applied on top of a scenario file (OQ-57): `run --set KEY=VALUE` and the variants of a
 //! sweep. A key is either a refresh setting of the `StartInstanceRefresh` request (applied to
 //! every `StartInstanceRefresh` action of the file) or a path into the file's `group`,
 //! `launch_configuration`, `timing` or `faults` section. The changed file goes through exactly
@@ -451,7 +451,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn request_keys_are_recognised_by_any_suffix() {
+    fn oq57_request_keys_are_recognised_by_any_suffix() {
         for text in [
             "BatchNumber",
             "RollingUpdateSettings.BatchNumber",
@@ -509,7 +509,7 @@ mod tests {
     }
 
     #[test]
-    fn max_surge_accepts_batch_fractions() {
+    fn oq57_max_surge_accepts_batch_fractions() {
         let o = Override::parse("MaxSurge=batch/4").unwrap();
         assert_eq!(o.value, SettingValue::BatchFraction { divisor: 4 });
         assert_eq!(o.text(), "MaxSurge=batch/4");

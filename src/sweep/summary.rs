@@ -238,7 +238,7 @@ fn probability(report: &Report<'_>, variant: usize, name: &str) -> f64 {
 }
 
 /// A duration to the second, for the table.
-fn minutes(seconds: f64) -> String {
+fn to_the_second(seconds: f64) -> String {
     format_duration_ms(seconds.round() as u64 * 1000)
 }
 
@@ -277,7 +277,7 @@ pub fn summary_table(report: &Report<'_>) -> String {
         let floor = metric(report, v, "min_in_service_fraction");
         let surge = metric(report, v, "surge_instance_s");
         let pct = |p: f64| format!("{:.1}", p * 100.0);
-        let dur = |f: fn(&Spread) -> f64| duration.map_or("-".to_string(), |s| minutes(f(s)));
+        let dur = |f: fn(&Spread) -> f64| duration.map_or("-".to_string(), |s| to_the_second(f(s)));
         let diff_index = METRICS
             .iter()
             .position(|d| d.name == "duration_s")
