@@ -433,10 +433,13 @@ fn json_unknown_field_is_an_error_like_in_toml() {
 }
 
 #[test]
-#[ignore = "defect: serde's derived structs accept a positional array in place of a table"]
 fn table_written_as_an_array_is_rejected() {
     let file = bad("table-as-array.toml");
-    assert_bad_input(&file, &format!("{file}:3:1"), &["scenario: ", "expected"]);
+    assert_bad_input(
+        &file,
+        &format!("{file}:3:12"),
+        &["scenario: ", "expected a table of named fields"],
+    );
 }
 
 #[test]

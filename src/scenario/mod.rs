@@ -7,6 +7,9 @@ pub mod file;
 pub mod locate;
 pub mod overrides;
 pub mod resolve;
+mod strict;
+
+pub(crate) use strict::Strict;
 
 pub use error::{FieldError, ScenarioError};
 
@@ -345,7 +348,7 @@ fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         }
         err
     })?;
-    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+    serde_path_to_error::deserialize(Strict(deserializer)).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
         let mut err = toml_error(name, text, inner, field_or_empty(&field));
@@ -466,7 +469,8 @@ fn parse_json(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         }
     };
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let result: Result<file::ScenarioFile, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let result: Result<file::ScenarioFile, _> =
+        serde_path_to_error::deserialize(Strict(&mut deserializer));
     let parsed = result.map_err(|e| {
         let field = field_or_empty(&e.path().to_string());
         json_error(e.inner(), field)

@@ -297,7 +297,7 @@ pub fn apply(
         };
         set(&mut doc, &o.key, value).map_err(|m| fail(o.key_text.clone(), m))?;
     }
-    let raw: ScenarioFile = serde_path_to_error::deserialize(doc).map_err(|e| {
+    let raw: ScenarioFile = serde_path_to_error::deserialize(super::Strict(doc)).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };
         fail(field, e.into_inner().to_string())
