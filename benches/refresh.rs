@@ -11,7 +11,7 @@
 //! ≥ 3 M events/s (full timeline).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use refreshsim::run::{run_digest, run_scenario};
+use refreshsim::run::{run_digest, run_scenario, run_streamed};
 use refreshsim::scenario::load_scenario;
 use refreshsim::sim::{Prepared, Simulation};
 use refreshsim::timeline::{FullSink, MetricsSink};
@@ -55,5 +55,31 @@ fn large_2000(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, large_2000);
+/// DESIGN.md §8: a 1,000,000-instance synthetic group, metrics only ≤ 3 s, timeline streamed to
+/// a file ≤ 10 s. Both include building the world (a million instances); neither parses.
+fn synthetic_1m(c: &mut Criterion) {
+    let scenario = load_scenario(Path::new("benches/synthetic-1m.toml")).expect("bench scenario");
+    let mut group = c.benchmark_group("synthetic_1m");
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(60));
+    group.bench_function("metrics", |b| {
+        b.iter(|| {
+            let prepared = Prepared::new(black_box(&scenario)).expect("prepares");
+            black_box(run_digest(&prepared, scenario.seed, 800).expect("runs"))
+        })
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("timeline.csv");
+    group.bench_function("streamed_csv", |b| {
+        b.iter(|| {
+            let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("creates"));
+            let run = run_streamed(black_box(&scenario), scenario.seed, file).expect("runs");
+            run.out.expect("writes");
+            black_box(run.rows)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, large_2000, synthetic_1m);
 criterion_main!(benches);

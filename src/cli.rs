@@ -51,6 +51,12 @@ enum Command {
         /// `--set group.size=500` (repeatable; the keys `sweep --vary` takes).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Write timeline.csv while the run goes instead of keeping the timeline in memory,
+        /// for synthetic groups far beyond 2,000 instances (needs --out). Writes timeline.csv,
+        /// describe.json, summary.json and responses.jsonl; timeline.jsonl, timeline.svg and
+        /// the invariant check need the timeline in memory and are skipped.
+        #[arg(long, requires = "out")]
+        stream: bool,
     },
     /// Parse and check a scenario and print the batch plan of its first StartInstanceRefresh,
     /// without running the refresh.
@@ -151,9 +157,13 @@ pub fn main() -> i32 {
             out,
             quiet,
             set,
-        }) => match load_with_settings(&scenario, &set) {
-            Ok(scenario) => run_command(&scenario, seed, out.as_deref(), quiet),
-            Err(e) => fail(&e),
+            stream,
+        }) => match (load_with_settings(&scenario, &set), out) {
+            (Ok(scenario), Some(dir)) if stream => {
+                run_streamed_command(&scenario, seed, &dir, quiet)
+            }
+            (Ok(scenario), out) => run_command(&scenario, seed, out.as_deref(), quiet),
+            (Err(e), _) => fail(&e),
         },
         Some(Command::Validate { scenario, set }) => match load_with_settings(&scenario, &set) {
             Ok(scenario) => validate_command(&scenario),
@@ -203,6 +213,9 @@ fn load_with_settings(path: &Path, settings: &[String]) -> Result<Scenario, Stri
         .iter()
         .map(|text| Override::parse(text).map_err(|m| format!("--set {text}: {m}")))
         .collect::<Result<Vec<_>, _>>()?;
+    if overrides.is_empty() {
+        return Ok(base);
+    }
     with_overrides(&base, &overrides).map_err(|e: ScenarioError| e.to_string())
 }
 
@@ -251,12 +264,111 @@ fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet
     }
 }
 
+/// `run --stream`: the timeline goes to a temporary file in DIR as it is produced; the other
+/// outputs are rendered at the end, and every file is renamed into place only when all are
+/// whole (or removed on failure), as `write_atomically` does.
+fn run_streamed_command(scenario: &Scenario, seed: Option<u64>, dir: &Path, quiet: bool) -> i32 {
+    let seed = seed.unwrap_or(scenario.seed);
+    let temp = dir.join(format!(".timeline.csv.{}.stream.tmp", std::process::id()));
+    let file = match std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&temp)) {
+        Ok(file) => std::io::BufWriter::new(file),
+        Err(e) => return fail(&format!("cannot write outputs to {}: {e}", dir.display())),
+    };
+    let remove_temp = || {
+        let _ = std::fs::remove_file(&temp);
+    };
+    let streamed = match crate::run::run_streamed(scenario, seed, file) {
+        Ok(streamed) => streamed,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("{}: {e}", scenario.source_name));
+        }
+    };
+    let hash = match streamed.out.and_then(|(file, hash)| {
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(hash)
+    }) {
+        Ok(hash) => hash,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("cannot write {}: {e}", temp.display()));
+        }
+    };
+    let run = streamed.result;
+    let mut files = match run_files_without_timeline(scenario, &run) {
+        Ok(files) => files,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("cannot render outputs: {e}"));
+        }
+    };
+    // The summary names the streamed timeline's hash, as a kept timeline's would be named.
+    for (name, bytes) in &mut files {
+        if name == "summary.json"
+            && let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes)
+        {
+            map.insert("timeline_sha256".into(), Value::from(hash.clone()));
+            let mut pretty = serde_json::to_vec_pretty(&Value::Object(map)).unwrap_or_default();
+            pretty.push(b'\n');
+            *bytes = pretty;
+        }
+    }
+    if let Err(e) =
+        write_atomically(dir, &files).and_then(|_| std::fs::rename(&temp, dir.join("timeline.csv")))
+    {
+        remove_temp();
+        return fail(&format!("cannot write outputs to {}: {e}", dir.display()));
+    }
+    if !quiet {
+        eprintln!(
+            "wrote timeline.csv ({} rows, streamed), {} to {}",
+            streamed.rows,
+            files
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            dir.display()
+        );
+        eprintln!(
+            "not written with --stream: timeline.jsonl, timeline.svg; invariants not checked \
+             (`refreshsim check {}` checks the timeline)",
+            dir.join("timeline.csv").display()
+        );
+        print!("{}", summary_text(&run, &run.meta.scenario_name));
+    }
+    if run.expectations_hold() {
+        EXIT_OK
+    } else {
+        EXIT_EXPECTATION_FAILED
+    }
+}
+
 /// Renders every output file of a run in memory.
 pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files> {
     let timeline = run
         .timeline
         .as_ref()
         .ok_or_else(|| std::io::Error::other("the run kept no timeline"))?;
+    let mut csv = Vec::new();
+    timeline.write_csv(&run.meta, &mut csv)?;
+    let mut jsonl = Vec::new();
+    timeline.write_jsonl(&run.meta, &mut jsonl)?;
+    let mut files = vec![
+        ("timeline.csv".into(), csv),
+        ("timeline.jsonl".into(), jsonl),
+    ];
+    files.extend(run_files_without_timeline(scenario, run)?);
+    files.push((
+        "timeline.svg".into(),
+        crate::report::svg::timeline_svg(run).into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// The outputs that need no timeline: describe.json, summary.json, responses.jsonl.
+fn run_files_without_timeline(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files> {
     let meta = json!({
         "tool": "refreshsim",
         "version": run.meta.version,
@@ -264,14 +376,6 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
         "scenario": run.meta.scenario_name,
         "scenario_sha256": run.meta.scenario_sha256,
     });
-    let mut csv = Vec::new();
-    timeline.write_csv(&run.meta, &mut csv)?;
-    let mut jsonl = Vec::new();
-    timeline.write_jsonl(&run.meta, &mut jsonl)?;
-    let mut describe = run.describe.clone();
-    if let Value::Object(map) = &mut describe {
-        map.insert("_refreshsim".into(), meta.clone());
-    }
     let mut summary = summary_json(run, scenario.epoch);
     if let Value::Object(map) = &mut summary {
         map.insert("_refreshsim".into(), meta.clone());
@@ -294,17 +398,41 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
         bytes.push(b'\n');
         Ok(bytes)
     };
+    // The response is not copied to add the key: for a synthetic group of a million instances
+    // it is the largest value in memory.
+    let describe = match &run.describe {
+        Value::Object(map) => {
+            let mut bytes = serde_json::to_vec_pretty(&WithMeta { map, meta: &meta })?;
+            bytes.push(b'\n');
+            bytes
+        }
+        other => pretty(other)?,
+    };
     Ok(vec![
-        ("timeline.csv".into(), csv),
-        ("timeline.jsonl".into(), jsonl),
-        ("describe.json".into(), pretty(&describe)?),
+        ("describe.json".into(), describe),
         ("summary.json".into(), pretty(&summary)?),
         ("responses.jsonl".into(), responses),
-        (
-            "timeline.svg".into(),
-            crate::report::svg::timeline_svg(run).into_bytes(),
-        ),
     ])
+}
+
+/// A JSON object with a `_refreshsim` key appended, serialized without copying the object.
+struct WithMeta<'a> {
+    map: &'a serde_json::Map<String, Value>,
+    meta: &'a Value,
+}
+
+impl serde::Serialize for WithMeta<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut out = serializer.serialize_map(Some(self.map.len() + 1))?;
+        for (key, value) in self.map {
+            if key != "_refreshsim" {
+                out.serialize_entry(key, value)?;
+            }
+        }
+        out.serialize_entry("_refreshsim", self.meta)?;
+        out.end()
+    }
 }
 
 fn validate_command(scenario: &Scenario) -> i32 {

@@ -168,7 +168,8 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
             "  {:>5}  {:<21} {:>5}  {:>9}  {:>9}  {:>9}  instances",
             "batch", "status", "size", "start", "end", "took"
         );
-        for (b, batch) in act.batches.iter().enumerate() {
+        let line = |b: usize| {
+            let batch = &act.batches[b];
             let t = |x: Option<crate::time::SimTime>| {
                 x.map(|t| format!("+{}", format_duration_human(t.as_ms())))
                     .unwrap_or_else(|| "-".into())
@@ -178,8 +179,7 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
                 .zip(batch.ended)
                 .map(|(s, e)| format_duration_human(e.since(s)))
                 .unwrap_or_else(|| "-".into());
-            let _ = writeln!(
-                out,
+            format!(
                 "  {:>5}  {:<21} {:>5}  {:>9}  {:>9}  {:>9}  {}",
                 b + 1,
                 batch.status.as_str(),
@@ -188,25 +188,20 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
                 t(batch.ended),
                 took,
                 status_cell(&batch_counts(act, b))
-            );
-            if act.batches.len() > 24 && b == 9 {
-                let hidden = act.batches.len() - 20;
-                let _ = writeln!(out, "  … {hidden} more batches (see summary.json)");
-                break;
+            )
+        };
+        // Long plans: the first ten and the last ten batches.
+        let n = act.batches.len();
+        let shown: Vec<usize> = if n > 24 {
+            (0..10).chain(n - 10..n).collect()
+        } else {
+            (0..n).collect()
+        };
+        for (i, &b) in shown.iter().enumerate() {
+            if i > 0 && b != shown[i - 1] + 1 {
+                let _ = writeln!(out, "  … {} more batches (see summary.json)", n - 20);
             }
-        }
-        if act.batches.len() > 24 {
-            for b in act.batches.len() - 10..act.batches.len() {
-                let batch = &act.batches[b];
-                let _ = writeln!(
-                    out,
-                    "  {:>5}  {:<21} {:>5}  {}",
-                    b + 1,
-                    batch.status.as_str(),
-                    batch.items.len(),
-                    status_cell(&batch_counts(act, b))
-                );
-            }
+            let _ = writeln!(out, "{}", line(b));
         }
     }
     let _ = writeln!(out);

@@ -90,14 +90,8 @@ pub fn resolve(raw: ScenarioFile, source: Arc<Source>) -> R<Scenario> {
         &raw.faults,
         epoch,
     )?;
-    let instance_ids: BTreeMap<String, u32> = world
-        .instances
-        .iter()
-        .enumerate()
-        .map(|(i, inst)| (inst.id.clone(), i as u32))
-        .collect();
     let instances = InstanceResolver {
-        ids: &instance_ids,
+        ids: std::cell::OnceCell::new(),
         specs: &world.instances,
     };
     let timing = resolve_timing(&raw.timing, &instances)?;
@@ -197,8 +191,32 @@ fn resolve_launch_config(lc: &LaunchConfigurationSection) -> R<LaunchConfigSpec>
 
 /// Generated instance ids depend only on the group id and position, never on the run seed,
 /// so scenarios and sweeps can name them.
+/// Ids are 8 base-36 digits, so large synthetic groups see hash collisions (about one in
+/// five 1,000,000-instance groups); `unique_generated_ids` settles those by re-hashing.
 pub fn generated_instance_id(group_id: &str, index: u64) -> String {
-    let mut h = stable_hash(format!("{group_id}/{index}").as_bytes());
+    instance_id_from_key(&format!("{group_id}/{index}"))
+}
+
+/// The ids of a generated group, in position order: each position's id as above, unless an
+/// earlier position already took it, then a re-hash salted by the attempt number. Groups
+/// without collisions (every group of Tencent's size) keep their plain ids.
+fn unique_generated_ids(group_id: &str, size: u64) -> Vec<String> {
+    let mut taken = std::collections::HashSet::with_capacity(size as usize);
+    (0..size)
+        .map(|index| {
+            let mut id = generated_instance_id(group_id, index);
+            let mut attempt = 1u32;
+            while !taken.insert(id.clone()) {
+                id = instance_id_from_key(&format!("{group_id}/{index}/{attempt}"));
+                attempt += 1;
+            }
+            id
+        })
+        .collect()
+}
+
+fn instance_id_from_key(key: &str) -> String {
+    let mut h = stable_hash(key.as_bytes());
     let mut id = String::from("ins-");
     for _ in 0..8 {
         let digit = (h % 36) as u8;
@@ -260,11 +278,12 @@ fn resolve_group(
                     ),
                 ));
             }
-            // Added one second apart, a day before the start, so OQ-2 orders them by index.
-            let first_add = start_unix_s.saturating_sub(86_400);
-            for i in 0..size {
+            // Added one second apart, ending at least a day before the start, so OQ-2 orders
+            // them by index and none joined after the start (synthetic groups are large).
+            let first_add = start_unix_s.saturating_sub(86_400u64.max(size));
+            for (i, id) in (0..size).zip(unique_generated_ids(&g.id, size)) {
                 instances.push(InstanceSpec {
-                    id: generated_instance_id(&g.id, i),
+                    id,
                     state: LifeCycleState::InService,
                     standby: false,
                     protected: false,
@@ -499,11 +518,23 @@ fn resolve_policies(entries: &[PolicyEntry]) -> R<Vec<PolicySpec>> {
 }
 
 struct InstanceResolver<'a> {
-    ids: &'a BTreeMap<String, u32>,
+    /// Built on the first lookup by id: most scenarios of large groups name no instance.
+    ids: std::cell::OnceCell<BTreeMap<&'a str, u32>>,
     specs: &'a [InstanceSpec],
 }
 
 impl InstanceResolver<'_> {
+    fn index_of(&self, id: &str) -> Option<u32> {
+        let ids = self.ids.get_or_init(|| {
+            self.specs
+                .iter()
+                .enumerate()
+                .map(|(i, inst)| (inst.id.as_str(), i as u32))
+                .collect()
+        });
+        ids.get(id).copied()
+    }
+
     /// An instance id, or `#n` for the n-th instance of the group (1-based).
     fn resolve(&self, field: &str, text: &str) -> R<(u32, String)> {
         if let Some(n) = text.strip_prefix('#') {
@@ -525,8 +556,8 @@ impl InstanceResolver<'_> {
             }
             return Ok(((n - 1) as u32, self.specs[n - 1].id.clone()));
         }
-        match self.ids.get(text) {
-            Some(i) => Ok((*i, text.to_string())),
+        match self.index_of(text) {
+            Some(i) => Ok((i, text.to_string())),
             None => Err(FieldError::new(
                 field,
                 format!("expected an instance of the group, found {text:?}"),
@@ -1291,4 +1322,23 @@ fn resolve_expect(
         activities: e.activities.map(|n| n as u32),
         calls,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_unique_in_a_million_instance_group_and_plain_where_no_collision() {
+        let ids = unique_generated_ids("asg-big00001", 1_000_000);
+        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
+        // This group has colliding plain ids; only the later position of a pair is re-hashed.
+        let rehashed = (0..ids.len() as u64)
+            .filter(|&i| ids[i as usize] != generated_instance_id("asg-big00001", i))
+            .count();
+        assert!((1..10).contains(&rehashed), "{rehashed} ids re-hashed");
+        let small = unique_generated_ids("asg-small001", 2_000);
+        assert!((0..2_000).all(|i| small[i as usize] == generated_instance_id("asg-small001", i)));
+    }
 }

@@ -208,6 +208,11 @@ impl Simulation {
         &self.world
     }
 
+    /// The world and the API calls, once the run is over (no copy of either).
+    pub fn into_parts(self) -> (World, Vec<CallRecord>) {
+        (self.world, self.calls)
+    }
+
     pub fn now(&self) -> SimTime {
         self.now
     }
@@ -453,6 +458,7 @@ impl Simulation {
             });
         }
         self.fx.events = events; // keep the allocation
+        sink.step_done(&self.world.names);
     }
 
     fn activity_matches(&self, wanted: &ActivityRef, actual: Sym) -> bool {

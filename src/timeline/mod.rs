@@ -6,12 +6,14 @@ pub mod metrics;
 pub mod names;
 pub mod parse;
 pub mod record;
+pub mod stream;
 
 pub use metrics::{Metrics, MetricsSink};
 pub use names::{Names, Sym};
 pub use record::{
     COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, ScalingCause, StatusCause,
 };
+pub use stream::CsvStreamSink;
 
 use crate::time::Epoch;
 use sha2::{Digest, Sha256};
@@ -20,6 +22,10 @@ use std::io::{self, Write};
 /// Receives every record of a run, in `(time, seq)` order.
 pub trait Sink {
     fn record(&mut self, record: Record);
+
+    /// Called after each batch of records handed over at one engine step, with the names the
+    /// records refer to so far (names only grow), for sinks that render as they go.
+    fn step_done(&mut self, _names: &Names) {}
 }
 
 /// Keeps every record in memory, and the metrics.

@@ -1,0 +1,78 @@
+//! The streamed timeline (DESIGN.md §8, synthetic groups beyond 2,000 instances) is the same
+//! bytes as the in-memory one, with the same metrics and outcome.
+
+use refreshsim::run::{run_scenario, run_streamed};
+use refreshsim::scenario::load_scenario;
+use std::io::{self, Write};
+use std::path::Path;
+
+fn in_memory_csv(name: &str) -> (Vec<u8>, refreshsim::run::RunResult) {
+    let scenario = load_scenario(Path::new(&format!("scenarios/{name}"))).unwrap();
+    let run = run_scenario(&scenario, scenario.seed, true).unwrap();
+    let mut bytes = Vec::new();
+    run.timeline
+        .as_ref()
+        .unwrap()
+        .write_csv(&run.meta, &mut bytes)
+        .unwrap();
+    (bytes, run)
+}
+
+#[test]
+fn streamed_timeline_csv_is_byte_identical_to_the_in_memory_one() {
+    for name in [
+        "large-2000-probabilistic.toml",
+        "surge-batch-size.toml",
+        "replace-mode.toml",
+        "auto-rollback.toml",
+        "hooks-heartbeat-timeout.toml",
+    ] {
+        let (want, full) = in_memory_csv(name);
+        let scenario = load_scenario(Path::new(&format!("scenarios/{name}"))).unwrap();
+        let streamed = run_streamed(&scenario, scenario.seed, Vec::new()).unwrap();
+        let (got, hash) = streamed.out.unwrap();
+        assert!(
+            got == want,
+            "{name}: streamed CSV differs from the in-memory one"
+        );
+        assert_eq!(
+            hash,
+            full.timeline.as_ref().unwrap().content_hash(),
+            "{name}"
+        );
+        assert_eq!(
+            streamed.rows,
+            full.timeline.as_ref().unwrap().records.len() as u64,
+            "{name}"
+        );
+        assert_eq!(streamed.result.metrics, full.metrics, "{name}");
+        assert_eq!(streamed.result.describe, full.describe, "{name}");
+        assert!(streamed.result.timeline.is_none());
+    }
+}
+
+/// A writer that fails after `room` bytes, like a full disk.
+struct FullDisk {
+    room: usize,
+}
+
+impl Write for FullDisk {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() > self.room {
+            return Err(io::Error::other("no space left on device"));
+        }
+        self.room -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_write_error_while_streaming_is_returned_not_swallowed() {
+    let scenario = load_scenario(Path::new("scenarios/large-2000-probabilistic.toml")).unwrap();
+    let streamed = run_streamed(&scenario, scenario.seed, FullDisk { room: 100_000 }).unwrap();
+    let err = streamed.out.err().expect("the write error");
+    assert!(err.to_string().contains("no space left"), "{err}");
+}
