@@ -126,7 +126,8 @@ fn violations_text(run: &SpecRun) -> String {
 fn every_invariant_holds_for_generated_scenarios() {
     let n = cases(24);
     let started = Instant::now();
-    let (runs, bounded, refused) = (Cell::new(0u32), Cell::new(0u32), Cell::new(0u32));
+    let (runs, bounded) = (Cell::new(0u32), Cell::new(0u32));
+    let refused = std::cell::RefCell::new(BTreeMap::<String, u32>::new());
     let mut runner = TestRunner::new(config(n));
     let result = runner.run(&arb_scenario(), |spec| {
         check_case("invariants", &spec, |spec| {
@@ -136,9 +137,9 @@ fn every_invariant_holds_for_generated_scenarios() {
                 bounded.set(bounded.get() + 1);
             }
             if let SpecRun::Finished(r) = &run
-                && r.metrics.first_start_error.is_some()
+                && let Some(code) = r.metrics.first_start_error
             {
-                refused.set(refused.get() + 1);
+                *refused.borrow_mut().entry(code.to_string()).or_default() += 1;
             }
             // A run stopped by a bound (D12) is checked too, on its partial timeline.
             if !run.violations().is_empty() {
@@ -147,13 +148,15 @@ fn every_invariant_holds_for_generated_scenarios() {
             Ok(())
         })
     });
-    let (runs, bounded, refused) = (runs.get(), bounded.get(), refused.get());
+    let (runs, bounded) = (runs.get(), bounded.get());
+    let refused = refused.into_inner();
     report(
         "every_invariant_holds",
         started,
         n,
         &format!(
-            "; {bounded} of {runs} runs stopped at a bound, {refused} had their Start refused"
+            "; {bounded} of {runs} runs stopped at a bound, {} had their Start refused {refused:?}",
+            refused.values().sum::<u32>()
         ),
     );
     if let Err(e) = result {
