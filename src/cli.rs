@@ -51,6 +51,11 @@ enum Command {
         /// `--set group.size=500` (repeatable; the keys `sweep --vary` takes).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Threshold for "time below floor", as a fraction of the pre-refresh in-service count
+        /// (overrides the scenario's `capacity_floor`; as `sweep --floor`, whose replay
+        /// commands pass it).
+        #[arg(long)]
+        floor: Option<f64>,
     },
     /// Parse and check a scenario and print the batch plan of its first StartInstanceRefresh,
     /// without running the refresh.
@@ -117,8 +122,10 @@ enum Command {
         /// Shard output directories.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Output directory for the merged runs.csv, summary.csv, summary.json and charts.
         #[arg(long)]
         out: PathBuf,
+        /// Print nothing but errors (no summary table).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -151,7 +158,13 @@ pub fn main() -> i32 {
             out,
             quiet,
             set,
-        }) => match load_with_settings(&scenario, &set) {
+            floor,
+        }) => match load_with_settings(&scenario, &set).and_then(|mut scenario| {
+            if let Some(f) = floor {
+                scenario.floor_permille = crate::sweep::exec::floor_permille(f)?;
+            }
+            Ok(scenario)
+        }) {
             Ok(scenario) => run_command(&scenario, seed, out.as_deref(), quiet),
             Err(e) => fail(&e),
         },
