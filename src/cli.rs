@@ -51,6 +51,11 @@ enum Command {
         /// `--set group.size=500` (repeatable; the keys `sweep --vary` takes).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Threshold for "time below floor", as a fraction of the pre-refresh in-service count
+        /// (overrides the scenario's `capacity_floor`; as `sweep --floor`, whose replay
+        /// commands pass it).
+        #[arg(long)]
+        floor: Option<f64>,
         /// Write timeline.csv while the run goes instead of keeping the timeline in memory,
         /// for synthetic groups far beyond 2,000 instances (needs --out). Writes timeline.csv,
         /// describe.json, summary.json and responses.jsonl; timeline.jsonl, timeline.svg and
@@ -123,8 +128,10 @@ enum Command {
         /// Shard output directories.
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
+        /// Output directory for the merged runs.csv, summary.csv, summary.json and charts.
         #[arg(long)]
         out: PathBuf,
+        /// Print nothing but errors (no summary table).
         #[arg(long, short)]
         quiet: bool,
     },
@@ -157,13 +164,19 @@ pub fn main() -> i32 {
             out,
             quiet,
             set,
+            floor,
             stream,
-        }) => match (load_with_settings(&scenario, &set), out) {
-            (Ok(scenario), Some(dir)) if stream => {
-                run_streamed_command(&scenario, seed, &dir, quiet)
+        }) => match load_with_settings(&scenario, &set).and_then(|mut scenario| {
+            if let Some(f) = floor {
+                scenario.floor_permille = crate::sweep::exec::floor_permille(f)?;
             }
-            (Ok(scenario), out) => run_command(&scenario, seed, out.as_deref(), quiet),
-            (Err(e), _) => fail(&e),
+            Ok(scenario)
+        }) {
+            Ok(scenario) => match out {
+                Some(dir) if stream => run_streamed_command(&scenario, seed, &dir, quiet),
+                out => run_command(&scenario, seed, out.as_deref(), quiet),
+            },
+            Err(e) => fail(&e),
         },
         Some(Command::Validate { scenario, set }) => match load_with_settings(&scenario, &set) {
             Ok(scenario) => validate_command(&scenario),

@@ -6,7 +6,9 @@ mod serve_common;
 
 use refreshsim::serve::auth::{CanonicalRequest, Credentials, authorization_header, sha256_hex};
 use serde_json::{Value, json};
-use serve_common::{Client, HttpResponse, LISTENING, ServeProcess, fixture};
+use serve_common::{
+    Client, HttpResponse, LISTENING, ServeProcess, UNCHECKED_AUTHORIZATION, fixture,
+};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -81,7 +83,12 @@ fn oq58_oq59_bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
         ("X-TC-Action", "DescribeRefreshActivities"),
         ("X-TC-Version", "2018-04-19"),
         ("X-TC-Region", "ap-guangzhou"),
+        ("X-TC-Timestamp", "1700000000"),
+        ("Authorization", UNCHECKED_AUTHORIZATION),
     ];
+    let pick = |indices: &[usize]| -> Vec<(&str, &str)> {
+        indices.iter().map(|i| json_headers[*i]).collect()
+    };
     let code = |r: HttpResponse| {
         assert_eq!(r.status, 200);
         r.error_code()
@@ -122,12 +129,22 @@ fn oq58_oq59_bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
         ),
         (
             "no X-TC-Version",
-            client.request("POST", "/", &[json_headers[0], json_headers[2]], b"{}"),
+            client.request("POST", "/", &pick(&[0, 2, 3, 4]), b"{}"),
             "MissingParameter",
         ),
         (
             "no X-TC-Region",
-            client.request("POST", "/", &json_headers[..2], b"{}"),
+            client.request("POST", "/", &pick(&[0, 1, 3, 4]), b"{}"),
+            "MissingParameter",
+        ),
+        (
+            "no Authorization (no credentials set)",
+            client.request("POST", "/", &json_headers[..4], b"{}"),
+            "AuthFailure.InvalidAuthorization",
+        ),
+        (
+            "no X-TC-Timestamp (no credentials set)",
+            client.request("POST", "/", &pick(&[0, 1, 2, 4]), b"{}"),
             "MissingParameter",
         ),
         (
@@ -139,6 +156,8 @@ fn oq58_oq59_bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
                     json_headers[0],
                     ("X-TC-Version", "2017-03-12"),
                     json_headers[2],
+                    json_headers[3],
+                    json_headers[4],
                 ],
                 b"{}",
             ),
@@ -183,19 +202,41 @@ fn oq58_oq59_bad_requests_get_tencent_codes_and_the_server_keeps_serving() {
     );
     assert_eq!(too_large.header("Connection"), Some("close"));
 
-    // HTTP-level garbage: plain 4xx answers, connection closed.
+    // HTTP-level garbage: 4xx answers with a Tencent error envelope, connection closed.
+    let envelope_code = |r: &HttpResponse| -> String {
+        assert_eq!(r.header("Content-Type"), Some("application/json"));
+        let v = r.json();
+        assert!(v["Response"]["RequestId"].is_string(), "{v}");
+        v["Response"]["Error"]["Code"].as_str().unwrap().to_string()
+    };
     let mut raw = server.client();
-    assert_eq!(raw.send_raw(b"\x16\x03\x01 not http\r\n\r\n").status, 400);
+    let garbage = raw.send_raw(b"\x16\x03\x01 not http\r\n\r\n");
+    assert_eq!(garbage.status, 400);
+    assert_eq!(envelope_code(&garbage), "UnsupportedProtocol");
+    assert_eq!(garbage.header("Connection"), Some("close"));
     let mut raw = server.client();
     let huge_header = format!("POST / HTTP/1.1\r\nX-Big: {}\r\n\r\n", "a".repeat(20_000));
-    assert_eq!(raw.send_raw(huge_header.as_bytes()).status, 431);
+    let huge = raw.send_raw(huge_header.as_bytes());
+    assert_eq!(huge.status, 431);
+    assert_eq!(envelope_code(&huge), "RequestSizeLimitExceeded");
     let mut raw = server.client();
-    let chunked = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
-    assert_eq!(raw.send_raw(chunked).status, 411);
+    let bad_length = raw.send_raw(b"POST / HTTP/1.1\r\nContent-Length: ten\r\n\r\n");
+    assert_eq!(bad_length.status, 400);
+    assert_eq!(envelope_code(&bad_length), "UnsupportedProtocol");
     let mut raw = server.client();
-    assert_eq!(raw.control("GET", "nothing").status, 404);
+    let bad_chunk =
+        raw.send_raw(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n");
+    assert_eq!(bad_chunk.status, 400);
+    assert_eq!(envelope_code(&bad_chunk), "UnsupportedProtocol");
+    let mut raw = server.client();
+    let nothing = raw.control("GET", "nothing");
+    assert_eq!(nothing.status, 404);
+    assert_eq!(envelope_code(&nothing), "UnsupportedOperation");
+    assert!(nothing.json()["error"].is_string(), "the old field stays");
     assert_eq!(raw.control("GET", "advance").status, 405);
-    assert_eq!(raw.request("GET", "/elsewhere", &[], b"").status, 404);
+    let elsewhere = raw.request("GET", "/elsewhere", &[], b"");
+    assert_eq!(elsewhere.status, 404);
+    assert_eq!(envelope_code(&elsewhere), "UnsupportedOperation");
 
     let mut fresh = server.client();
     assert_healthy(&mut fresh);
@@ -271,7 +312,17 @@ fn oq60_signatures_are_checked_with_credentials() {
     );
     assert_eq!(
         client
-            .api("DescribeRefreshActivities", &json!({}))
+            .request(
+                "POST",
+                "/",
+                &[
+                    ("X-TC-Action", "DescribeRefreshActivities"),
+                    ("X-TC-Version", "2018-04-19"),
+                    ("X-TC-Region", "ap-guangzhou"),
+                    ("X-TC-Timestamp", "1700000000"),
+                ],
+                b"{}",
+            )
             .error_code()
             .as_deref(),
         Some("AuthFailure.InvalidAuthorization"),
@@ -299,6 +350,8 @@ fn oq62_requests_refused_before_the_engine_leave_no_trace() {
     let no_region: &[(&str, &str)] = &[
         ("X-TC-Action", "DescribeRefreshActivities"),
         ("X-TC-Version", "2018-04-19"),
+        ("X-TC-Timestamp", "1700000000"),
+        ("Authorization", UNCHECKED_AUTHORIZATION),
     ];
     for _ in 0..25 {
         let refused = client.request("POST", "/", no_region, b"{}");
@@ -508,4 +561,58 @@ fn bad_command_lines_exit_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         assert!(!String::from_utf8_lossy(&output.stdout).contains(LISTENING));
     }
+}
+
+/// `Transfer-Encoding: chunked` request bodies are read like `Content-Length` ones, under the
+/// same 1 MiB cap; the connection stays usable after a chunked request.
+#[test]
+fn chunked_request_bodies_are_accepted_under_the_same_cap() {
+    let server = ServeProcess::start(LIFECYCLE, &[]);
+    let mut client = server.client();
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-TC-Action: DescribeRefreshActivities\r\nX-TC-Version: 2018-04-19\r\nX-TC-Region: ap-guangzhou\r\nX-TC-Timestamp: 1700000000\r\nAuthorization: {UNCHECKED_AUTHORIZATION}\r\n\r\n"
+    );
+    let body = "{\"Limit\":   5}".to_string();
+    let (a, b) = body.split_at(10);
+    let mut bytes = head.clone().into_bytes();
+    bytes.extend_from_slice(
+        format!(
+            "{:x}\r\n{a}\r\n{:x};x=y\r\n{b}\r\n0\r\n\r\n",
+            a.len(),
+            b.len()
+        )
+        .as_bytes(),
+    );
+    let ok = client.send_raw(&bytes);
+    assert_eq!(ok.status, 200);
+    assert_eq!(
+        ok.error_code(),
+        None,
+        "{}",
+        String::from_utf8_lossy(&ok.body)
+    );
+    assert!(ok.json()["Response"]["TotalCount"].is_u64());
+    // The same connection goes on.
+    assert_eq!(
+        client
+            .api("DescribeRefreshActivities", &json!({}))
+            .error_code(),
+        None
+    );
+    // A body whose chunks add up to more than 1 MiB is refused once the cap is passed.
+    let mut raw = server.client();
+    let mut big = head.into_bytes();
+    let chunk = vec![b' '; 600 * 1024];
+    for _ in 0..2 {
+        big.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        big.extend_from_slice(&chunk);
+        big.extend_from_slice(b"\r\n");
+    }
+    big.extend_from_slice(b"0\r\n\r\n");
+    let refused = raw.send_raw(&big);
+    assert_eq!(
+        refused.error_code().as_deref(),
+        Some("RequestSizeLimitExceeded")
+    );
+    assert_eq!(refused.header("Connection"), Some("close"));
 }

@@ -398,6 +398,52 @@ fn an_interrupted_sweep_keeps_whole_chunks_and_resumes_to_the_same_bytes() {
     assert_same_tree(whole.path(), dir.path());
 }
 
+/// An interrupted final write leaves `.NAME.PID.tmp` files; the next sweep (fresh or
+/// `--resume`) into the same directory removes those of files a sweep writes, and nothing else.
+#[test]
+fn stale_temporaries_are_removed_from_the_directory_and_its_chunks() {
+    let dir = temp();
+    let plant = || {
+        std::fs::create_dir_all(dir.path().join("chunks")).unwrap();
+        for name in [
+            ".runs.csv.4242.tmp",
+            ".summary.json.17.tmp",
+            ".plan.json.3.tmp",
+            ".tradeoff.svg.99.tmp",
+            ".duration-by-batchnumber.svg.5.tmp",
+            "chunks/.v00000-r0000000.csv.8.tmp",
+            ".notes.txt.1.tmp",
+            "keep.txt",
+        ] {
+            std::fs::write(dir.path().join(name), b"stale").unwrap();
+        }
+    };
+    let left = || -> Vec<String> {
+        tree(dir.path())
+            .into_keys()
+            .filter(|n| n.contains(".tmp") || n == "keep.txt")
+            .collect()
+    };
+    plant();
+    assert_eq!(sweep(dir.path(), &["--runs", "2"]).code, 0);
+    assert_eq!(left(), [".notes.txt.1.tmp", "keep.txt"]);
+    plant();
+    assert_eq!(sweep(dir.path(), &["--runs", "2", "--resume"]).code, 0);
+    assert_eq!(left(), [".notes.txt.1.tmp", "keep.txt"]);
+    // merge into a directory with stale temporaries
+    let merged = temp();
+    std::fs::write(merged.path().join(".summary.csv.12.tmp"), b"stale").unwrap();
+    let ran = refreshsim(&[
+        "merge",
+        dir.path().to_str().unwrap(),
+        "--out",
+        merged.path().to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(!merged.path().join(".summary.csv.12.tmp").exists());
+}
+
 #[test]
 fn resume_refuses_a_directory_of_another_sweep() {
     let dir = temp();
@@ -449,15 +495,135 @@ fn sigint_stops_the_sweep_and_resume_completes_it() {
     assert_same_tree(whole.path(), dir.path());
 }
 
+/// A sweep over each key family runs, and the varied value reaches the run: timing, a valid
+/// group size, CheckInstanceTargetHealth, BatchPause and RefreshMode each change the metrics
+/// they must (paired by run index, common random numbers).
+#[test]
+fn every_key_family_reaches_the_run() {
+    // (--vary arguments, check on (row of variant 0, row of variant 1) for the same run)
+    type Check = fn(&BTreeMap<String, String>, &BTreeMap<String, String>);
+    let cases: Vec<(Vec<&str>, Check)> = vec![
+        // A fixed reinstall time: ten times longer, every batch takes ten times longer.
+        (vec!["timing.reinstall=60s,600s"], |a, b| {
+            let (da, db): (f64, f64) = (
+                a["duration_s"].parse().unwrap(),
+                b["duration_s"].parse().unwrap(),
+            );
+            assert!(db > da + 2000.0, "{da} → {db}");
+        }),
+        (vec!["group.size=30,60"], |a, b| {
+            assert_eq!(
+                (
+                    a["in_service_before"].as_str(),
+                    b["in_service_before"].as_str()
+                ),
+                ("30", "60")
+            );
+            let total = |r: &BTreeMap<String, String>| -> u32 {
+                ["instances_successful", "instances_failed"]
+                    .iter()
+                    .map(|k| r[*k].parse::<u32>().unwrap())
+                    .sum()
+            };
+            assert_eq!((total(a), total(b)), (30, 60));
+        }),
+        // Waiting for CLB target health adds its 30 s to every instance's batch.
+        (
+            vec![
+                "CheckInstanceTargetHealth=false,true",
+                "group.forward_clb=true",
+                "timing.target_health=30s",
+            ],
+            |a, b| {
+                let (da, db): (f64, f64) = (
+                    a["duration_s"].parse().unwrap(),
+                    b["duration_s"].parse().unwrap(),
+                );
+                assert!(db > da, "{da} → {db}");
+                assert!(b["events"].parse::<u64>().unwrap() > a["events"].parse().unwrap());
+            },
+        ),
+        // Without failures, FIRST_BATCH_PAUSE stops after the first batch and nobody resumes.
+        (
+            vec![
+                "BatchPause=AUTOMATIC,FIRST_BATCH_PAUSE",
+                "faults.reinstall_failure_rate=0",
+            ],
+            |a, b| {
+                assert_eq!(a["status"], "SUCCESSFUL");
+                assert_eq!(a["pauses"], "0");
+                assert_eq!(b["status"], "AUTO_PAUSE");
+                assert_eq!(b["pauses"], "1");
+                assert_eq!(b["duration_s"], "", "the refresh never ended");
+                assert_eq!(b["instances_successful"], "10");
+            },
+        ),
+        // REPLACE creates new instances instead of reinstalling: no reinstall failures, no
+        // pauses, capacity never drops.
+        (
+            vec!["RefreshMode=ROLLING_UPDATE_RESET,ROLLING_UPDATE_REPLACE"],
+            |a, b| {
+                assert_eq!(b["status"], "SUCCESSFUL");
+                assert_eq!(b["pauses"], "0");
+                assert_eq!(b["min_in_service_fraction"], "1.0000");
+                assert!(a["min_in_service_fraction"].as_str() < "1.0000");
+            },
+        ),
+    ];
+    for (vary, check) in cases {
+        let dir = temp();
+        let mut args = vec!["--runs", "3"];
+        for v in &vary {
+            args.extend(["--vary", v]);
+        }
+        let ran = sweep(dir.path(), &args);
+        assert_eq!(ran.code, 0, "{vary:?}: {}", ran.stderr);
+        let rows = runs_csv(dir.path());
+        assert_eq!(rows.len(), 6, "{vary:?}");
+        for run in 0..3 {
+            let (a, b) = (&rows[run], &rows[3 + run]);
+            assert_eq!((a["variant"].as_str(), b["variant"].as_str()), ("0", "1"));
+            assert_eq!(a["seed"], b["seed"], "paired");
+            check(a, b);
+        }
+        if vary[0].starts_with("BatchPause") {
+            // The summary breaks each variant down by final status.
+            let summary: Value =
+                serde_json::from_slice(&std::fs::read(dir.path().join("summary.json")).unwrap())
+                    .unwrap();
+            let st = |v: usize, s: &str| summary["variants"][v]["final_status"][s].clone();
+            assert_eq!(st(0, "SUCCESSFUL")["share"], 1.0);
+            assert_eq!(st(0, "AUTO_PAUSE")["runs"], 0);
+            assert_eq!(st(1, "AUTO_PAUSE")["runs"], 3);
+            assert_eq!(st(1, "AUTO_PAUSE")["share"], 1.0);
+            let csv = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+            assert!(csv.contains(",status:AUTO_PAUSE,3,1.0000,"), "{csv}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Replay
 
-/// Any row replays with the printed command and gives the same numbers with a full timeline.
+/// Any row replays with the printed command and gives the same numbers with a full timeline:
+/// every metric column of `runs.csv`, recomputed from the replay's `summary.json`,
+/// `describe.json` and `responses.jsonl`. The sweep's floor is not the scenario's (0.8), so the
+/// command must carry `--floor` for `below_floor_s` to replay.
 #[test]
 fn every_row_replays_with_its_command() {
     let dir = temp();
-    assert_eq!(sweep(dir.path(), &["--runs", "3"]).code, 0);
-    for row in runs_csv(dir.path()).iter().step_by(4) {
+    assert_eq!(
+        sweep(dir.path(), &["--runs", "3", "--floor", "0.9"]).code,
+        0
+    );
+    let rows = runs_csv(dir.path());
+    assert!(
+        rows.iter()
+            .any(|r| r["below_floor_s"] != "0.000" && r["max_surge"] != "0"),
+        "some row spends time below 90 % with surge"
+    );
+    for row in rows.iter().step_by(2) {
+        assert!(row["replay"].contains(" --floor 0.9 "), "{}", row["replay"]);
         let words: Vec<String> = row["replay"]
             .split(' ')
             .map(|w| w.trim_matches('\'').to_string())
@@ -468,18 +634,162 @@ fn every_row_replays_with_its_command() {
         let out_name = out.path().display().to_string();
         args.extend(["--out", &out_name, "--quiet"]);
         let ran = refreshsim(&args);
+        assert_eq!(row["limit"], "", "these runs end before the run bounds");
         assert_eq!(ran.code, 0, "{}", ran.stderr);
-        let summary: Value =
-            serde_json::from_slice(&std::fs::read(out.path().join("summary.json")).unwrap())
-                .unwrap();
-        let end_ms = summary["end_ms"].as_u64().unwrap();
-        assert_eq!(refreshsim::sweep::row::seconds(end_ms), row["end_s"]);
-        assert_eq!(summary["events"].to_string(), row["events"]);
-        assert_eq!(
-            summary["capacity"]["min_in_service"].to_string(),
-            row["min_in_service"]
-        );
+        let replayed = replayed_metrics(out.path());
+        for column in refreshsim::sweep::row::METRIC_COLUMNS {
+            let got = replayed
+                .get(*column)
+                .unwrap_or_else(|| panic!("the replay gives no {column}"));
+            let mut want = row[*column].clone();
+            if *column == "api_error_codes" {
+                let mut codes: Vec<&str> = want.split(';').filter(|c| !c.is_empty()).collect();
+                codes.sort();
+                want = codes.join(";");
+            }
+            assert_eq!(
+                got, &want,
+                "{column} of variant {} run {} ({})",
+                row["variant"], row["run"], row["replay"]
+            );
+        }
     }
+    // Without --floor the replay uses the scenario's own threshold: a different below_floor_s.
+    let dir = temp();
+    assert_eq!(sweep(dir.path(), &["--runs", "1"]).code, 0);
+    assert!(
+        runs_csv(dir.path())
+            .iter()
+            .all(|r| !r["replay"].contains("--floor")),
+        "the sweep's floor is the scenario's: no --floor needed"
+    );
+}
+
+/// The `runs.csv` metric columns of a `run --out` directory.
+fn replayed_metrics(dir: &Path) -> BTreeMap<String, String> {
+    use refreshsim::sweep::row::seconds;
+    let read = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap()
+    };
+    let summary = read("summary.json");
+    let describe = read("describe.json");
+    let u = |v: &Value| v.as_u64().unwrap();
+    let opt = |v: &Value| v.as_u64().map(|n| n.to_string()).unwrap_or_default();
+    let activities = summary["activities"].as_array().unwrap();
+    let first = activities.first();
+    let mut m = BTreeMap::new();
+    let mut put = |k: &str, v: String| {
+        m.insert(k.to_string(), v);
+    };
+    let status = first.map_or("NONE".to_string(), |a| a["Status"].as_str().unwrap().into());
+    put("status", status.clone());
+    let start_error = std::fs::read_to_string(dir.join("responses.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|c| c["action"] == "StartInstanceRefresh")
+        .find_map(|c| {
+            c["response"]["Response"]["Error"]["Code"]
+                .as_str()
+                .map(String::from)
+        })
+        .unwrap_or_default();
+    put("start_error", start_error);
+    put("limit", String::new());
+    put("activities", activities.len().to_string());
+    let settings = first.map(|a| {
+        describe["Response"]["RefreshActivitySet"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["RefreshActivityId"] == a["RefreshActivityId"])
+            .unwrap()["RefreshSettings"]["RollingUpdateSettings"]
+            .clone()
+    });
+    put(
+        "batch_number",
+        settings
+            .as_ref()
+            .map(|s| opt(&s["BatchNumber"]))
+            .unwrap_or_default(),
+    );
+    put(
+        "max_surge",
+        settings
+            .as_ref()
+            .map(|s| opt(&s["MaxSurge"]))
+            .unwrap_or_default(),
+    );
+    let created = first.map(|a| u(&a["created_ms"]));
+    let all_ended = activities.iter().all(|a| a["end_ms"].is_u64());
+    let last_end = activities.iter().filter_map(|a| a["end_ms"].as_u64()).max();
+    put(
+        "duration_s",
+        match (created, last_end) {
+            (Some(c), Some(e)) if all_ended => seconds(e - c),
+            _ => String::new(),
+        },
+    );
+    let pauses = &summary["pauses"];
+    put(
+        "first_pause_s",
+        match (created, pauses["first_pause_ms"].as_u64()) {
+            (Some(c), Some(p)) => seconds(p - c),
+            _ => String::new(),
+        },
+    );
+    put("pauses", u(&pauses["count"]).to_string());
+    put("failed_pauses", u(&pauses["failed_pauses"]).to_string());
+    put(
+        "operator_free",
+        (status == "SUCCESSFUL" && u(&pauses["count"]) == 0).to_string(),
+    );
+    let cap = &summary["capacity"];
+    put("in_service_before", opt(&cap["in_service_before"]));
+    put("min_in_service", opt(&cap["min_in_service"]));
+    put(
+        "min_in_service_fraction",
+        cap["floor_fraction"]
+            .as_f64()
+            .map(|f| format!("{f:.4}"))
+            .unwrap_or_default(),
+    );
+    put("below_floor_s", seconds(u(&cap["below_floor_ms"])));
+    let surge_ms = (summary["surge"]["instance_seconds"].as_f64().unwrap() * 1000.0).round();
+    put("surge_instance_s", seconds(surge_ms as u64));
+    put("surge_peak", u(&summary["surge"]["peak"]).to_string());
+    let count = |names: &[&str]| -> String {
+        first
+            .map(|a| {
+                names
+                    .iter()
+                    .map(|n| a["instances"][*n].as_u64().unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .unwrap_or(0)
+            .to_string()
+    };
+    put("instances_successful", count(&["SUCCESSFUL"]));
+    put("instances_failed", count(&["FAILED"]));
+    put("instances_not_found", count(&["NOT_FOUND"]));
+    put("instances_cancelled", count(&["CANCELLED"]));
+    put("instances_other", count(&["WAITING", "INIT", "RUNNING"]));
+    let errors = summary["api"]["errors"].as_object().unwrap();
+    put(
+        "api_errors",
+        errors
+            .values()
+            .map(|n| n.as_u64().unwrap())
+            .sum::<u64>()
+            .to_string(),
+    );
+    // runs.csv lists codes in the engine's code order; compare as a set.
+    let mut codes: Vec<String> = errors.iter().map(|(c, n)| format!("{c}:{n}")).collect();
+    codes.sort();
+    put("api_error_codes", codes.join(";"));
+    put("events", u(&summary["events"]).to_string());
+    put("end_s", seconds(u(&summary["end_ms"])));
+    m
 }
 
 #[test]
@@ -529,6 +839,8 @@ fn the_readme_charts_are_the_bundled_sweeps_current_output() {
         "tradeoff.svg",
         "duration-by-batchnumber.svg",
         "capacity-by-batchnumber.svg",
+        "duration-by-maxsurge.svg",
+        "capacity-by-maxsurge.svg",
     ] {
         let fresh = std::fs::read(dir.path().join(name)).unwrap();
         if bless {

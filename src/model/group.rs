@@ -878,7 +878,9 @@ impl World {
                 json!({
                     "InstanceId": self.names.get(i.id),
                     "AutoScalingGroupId": group,
+                    "AutoScalingGroupName": group,
                     "LaunchConfigurationId": lc_id,
+                    "LaunchConfigurationName": lc_id,
                     "LifeCycleState": i.state,
                     "HealthStatus": "HEALTHY",
                     "ProtectedFromScaleIn": i.protected,

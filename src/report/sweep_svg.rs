@@ -1325,6 +1325,7 @@ mod tests {
             runs: 4,
             seed: 42,
             floor_permille: 800,
+            scenario_floor_permille: 800,
             baseline: 0,
         }
     }
@@ -1347,6 +1348,8 @@ mod tests {
                 })
                 .collect(),
             probabilities: Vec::new(),
+            statuses: Vec::new(),
+            api_codes: Vec::new(),
         }
     }
 

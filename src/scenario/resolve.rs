@@ -274,7 +274,7 @@ fn resolve_group(
                 return Err(FieldError::new(
                     "group.size",
                     format!(
-                        "expected at most {max_instances} instances (Tencent's per-group cap is {MAX_INSTANCES_PER_GROUP}; raise scenario.limits.max_instances for synthetic runs), found {size}"
+                        "expected at most {max_instances} instances (Tencent's default per-group instance quota is {MAX_INSTANCES_PER_GROUP}; raise scenario.limits.max_instances to model a raised quota), found {size}"
                     ),
                 ));
             }

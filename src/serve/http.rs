@@ -7,8 +7,10 @@
 //! and sets no header-size limit; `hyper`/`axum` bring an async runtime to what is a loopback
 //! test server. A fixed worker pool over `httparse` keeps every limit explicit and tested.
 //!
-//! Not supported, on purpose: chunked request bodies (answered 411: the SDKs and tccli always send
-//! a `Content-Length`), pipelining beyond reading requests in order, HTTP/2, TLS.
+//! Request bodies come with a `Content-Length` (the SDKs and tccli) or `Transfer-Encoding:
+//! chunked` (RFC 9112 §7.1: sizes in hex, extensions ignored, trailers read and dropped), under
+//! the same size cap. Not supported, on purpose: other transfer codings, pipelining beyond
+//! reading requests in order, HTTP/2, TLS.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -78,10 +80,8 @@ pub enum ReadError {
     Io(io::Error),
     /// The head exceeds `head_bytes_max` or `headers_max` (answered 431).
     HeadTooLarge,
-    /// Not HTTP/1.x, or a bad `Content-Length` (answered 400).
+    /// Not HTTP/1.x, a bad `Content-Length` or chunked body (answered 400).
     Malformed(String),
-    /// A chunked body (answered 411).
-    LengthRequired,
 }
 
 /// A response: status, content type, body, and whether to close the connection after it.
@@ -161,13 +161,26 @@ impl Connection {
     /// Reads the next request. `Err(ReadError::Closed)` at a clean end of the connection.
     pub fn read_request(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
         let mut request = self.read_head(limits)?;
-        let length = content_length(&request)?;
+        let length = match body_framing(&request)? {
+            Framing::Chunked => {
+                self.continue_if_expected(&request)?;
+                request.body = self.read_chunked(limits.body_bytes_max)?;
+                return Ok(request);
+            }
+            Framing::Length(length) => length,
+        };
         if length > limits.body_bytes_max as u64 {
             request.body = Body::TooLarge {
                 declared_bytes: length,
             };
             return Ok(request);
         }
+        self.continue_if_expected(&request)?;
+        request.body = Body::Complete(self.read_body(length as usize)?);
+        Ok(request)
+    }
+
+    fn continue_if_expected(&mut self, request: &Request) -> Result<(), ReadError> {
         if request
             .header("expect")
             .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
@@ -177,8 +190,63 @@ impl Connection {
                 .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
                 .map_err(ReadError::Io)?;
         }
-        request.body = Body::Complete(self.read_body(length as usize)?);
-        Ok(request)
+        Ok(())
+    }
+
+    /// A chunked body: `Body::TooLarge` (with the bytes declared so far) as soon as the chunk
+    /// sizes add up to more than `body_bytes_max`; the rest is not read (the connection closes).
+    fn read_chunked(&mut self, body_bytes_max: usize) -> Result<Body, ReadError> {
+        let mut body = Vec::new();
+        loop {
+            let line = self.read_line()?;
+            let size_text = line.split(';').next().unwrap_or("").trim();
+            if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(ReadError::Malformed(format!(
+                    "bad chunk size {size_text:?} in a chunked body"
+                )));
+            }
+            let size = u64::from_str_radix(size_text, 16).map_err(|_| {
+                ReadError::Malformed(format!("chunk size {size_text:?} is too large"))
+            })?;
+            if size == 0 {
+                // Trailer fields up to the empty line: read and dropped.
+                while !self.read_line()?.is_empty() {}
+                return Ok(Body::Complete(body));
+            }
+            let declared = body.len() as u64 + size;
+            if declared > body_bytes_max as u64 {
+                return Ok(Body::TooLarge {
+                    declared_bytes: declared,
+                });
+            }
+            let data = self.read_body(size as usize)?;
+            body.extend_from_slice(&data);
+            if !self.read_line()?.is_empty() {
+                return Err(ReadError::Malformed(
+                    "a chunk is longer than its declared size".into(),
+                ));
+            }
+        }
+    }
+
+    /// One CRLF-terminated line of a chunked body (without the CRLF), at most 4 KiB.
+    fn read_line(&mut self) -> Result<String, ReadError> {
+        const LINE_BYTES_MAX: usize = 4096;
+        loop {
+            if let Some(end) = self.pending.windows(2).position(|w| w == b"\r\n") {
+                let line: Vec<u8> = self.pending.drain(..end + 2).take(end).collect();
+                return String::from_utf8(line)
+                    .map_err(|_| ReadError::Malformed("a chunk line is not UTF-8".into()));
+            }
+            if self.pending.len() > LINE_BYTES_MAX {
+                return Err(ReadError::Malformed("a chunk line is too long".into()));
+            }
+            match self.fill() {
+                Ok(0) => return Err(ReadError::Malformed("the chunked body is truncated".into())),
+                Ok(_) => {}
+                Err(e) => return Err(ReadError::Io(e)),
+            }
+        }
     }
 
     fn read_head(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
@@ -325,11 +393,33 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// The declared body length: 0 when absent; chunked bodies are refused.
-fn content_length(request: &Request) -> Result<u64, ReadError> {
-    if request.header("transfer-encoding").is_some() {
-        return Err(ReadError::LengthRequired);
+/// How the body is delimited.
+enum Framing {
+    Length(u64),
+    Chunked,
+}
+
+/// `Transfer-Encoding: chunked`, or the declared `Content-Length` (0 when absent). Both at
+/// once, or another transfer coding, is refused (RFC 9112 §6.1: a request smuggling risk).
+fn body_framing(request: &Request) -> Result<Framing, ReadError> {
+    if let Some(coding) = request.header("transfer-encoding") {
+        if !coding.eq_ignore_ascii_case("chunked") {
+            return Err(ReadError::Malformed(format!(
+                "Transfer-Encoding {coding:?} is not supported: send chunked or a Content-Length"
+            )));
+        }
+        if request.header("content-length").is_some() {
+            return Err(ReadError::Malformed(
+                "both Transfer-Encoding and Content-Length".into(),
+            ));
+        }
+        return Ok(Framing::Chunked);
     }
+    content_length(request).map(Framing::Length)
+}
+
+/// The declared body length: 0 when absent.
+fn content_length(request: &Request) -> Result<u64, ReadError> {
     let mut declared: Option<u64> = None;
     for (name, value) in &request.headers {
         if !name.eq_ignore_ascii_case("content-length") {
@@ -353,19 +443,28 @@ fn content_length(request: &Request) -> Result<u64, ReadError> {
     Ok(declared.unwrap_or(0))
 }
 
-/// The plain response for a request that could not be read, or `None` when the connection just
-/// ended.
+/// The response for a request that could not be read, or `None` when the connection just
+/// ended: an HTTP 4xx status with a JSON body in the API 3.0 envelope, so that a client (the
+/// SDKs parse any JSON body for `Response.Error`) can read why. No RequestId is issued: the
+/// request never reached the API.
 pub fn response_to_read_error(error: &ReadError) -> Option<Response> {
-    let plain = |status: u16, text: &str| {
-        Some(Response::new(status, "text/plain", format!("{text}\n").into_bytes()).closing())
+    use crate::api::{ApiError, ErrorCode};
+    let envelope = |status: u16, code: ErrorCode, text: String| {
+        let body = serde_json::to_vec(&ApiError::new(code, text).envelope(""))
+            .expect("JSON values always serialize");
+        Some(Response::json(status, body).closing())
     };
     match error {
         ReadError::Closed | ReadError::Io(_) => None,
-        ReadError::HeadTooLarge => plain(431, "request head too large"),
-        ReadError::Malformed(why) => plain(400, why),
-        ReadError::LengthRequired => plain(
-            411,
-            "chunked request bodies are not supported: send a Content-Length",
+        ReadError::HeadTooLarge => envelope(
+            431,
+            ErrorCode::RequestSizeLimitExceeded,
+            "The request header exceeds the upper limit.".into(),
+        ),
+        ReadError::Malformed(why) => envelope(
+            400,
+            ErrorCode::UnsupportedProtocol,
+            format!("HTTP(S) request protocol error: {why}."),
         ),
     }
 }
@@ -419,6 +518,45 @@ mod tests {
     }
 
     #[test]
+    fn chunked_bodies_are_read_with_extensions_and_trailers() {
+        let (requests, e) = read_all(
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n\
+              4;ext=1\r\n{\"Li\r\n9\r\nmit\": 10}\r\n0\r\nX-Trailer: y\r\n\r\n\
+              POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n",
+        );
+        assert!(matches!(e, ReadError::Closed), "{e:?}");
+        assert_eq!(requests.len(), 2);
+        let Body::Complete(body) = &requests[0].body else {
+            panic!("read")
+        };
+        assert_eq!(body, b"{\"Limit\": 10}");
+        assert!(matches!(&requests[1].body, Body::Complete(b) if b.is_empty()));
+    }
+
+    #[test]
+    fn chunked_bodies_have_the_same_cap_and_bad_ones_are_errors() {
+        // 40 + 40 bytes > 64: too large once the second size is read.
+        let mut bytes = b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n28\r\n".to_vec();
+        bytes.extend_from_slice(&[b' '; 40]);
+        bytes.extend_from_slice(b"\r\n28\r\n");
+        let (requests, _) = read_all(&bytes);
+        assert!(matches!(
+            requests[0].body,
+            Body::TooLarge { declared_bytes: 80 }
+        ));
+        for bad in [
+            &b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"[..],
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}}\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{",
+            b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffffff\r\n",
+        ] {
+            let (requests, e) = read_all(bad);
+            assert!(requests.is_empty());
+            assert!(matches!(e, ReadError::Malformed(_)), "{e:?}");
+        }
+    }
+
+    #[test]
     fn an_oversized_body_is_not_read() {
         let (requests, _) = read_all(b"POST / HTTP/1.1\r\nContent-Length: 65\r\n\r\n");
         assert!(matches!(
@@ -439,8 +577,11 @@ mod tests {
         assert!(matches!(e, ReadError::Malformed(_)));
         let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n");
         assert!(matches!(e, ReadError::Malformed(_)));
-        let (_, e) = read_all(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
-        assert!(matches!(e, ReadError::LengthRequired));
+        let (_, e) = read_all(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
+        assert!(matches!(e, ReadError::Malformed(_)));
+        let (_, e) =
+            read_all(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n");
+        assert!(matches!(e, ReadError::Malformed(_)));
         let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n{}");
         assert!(matches!(e, ReadError::Malformed(_)));
         let (_, e) = read_all(b"POST / HTTP/1.1\r\nContent-Len");

@@ -79,13 +79,17 @@ fn control_error(status: u16, message: &str) -> Response {
     Response::json(status, to_bytes(&json!({ "error": message })))
 }
 
+/// An unknown path: the control endpoints' `error` field, and the API 3.0 error envelope for
+/// a client that sent an API call to the wrong path (no RequestId: it never reached the API).
 fn not_found(path: &str) -> Response {
-    control_error(
-        404,
-        &format!(
-            "no such endpoint {path:?}: API calls are POST /, control endpoints are under {CONTROL_PREFIX}"
-        ),
-    )
+    let message = format!(
+        "no such endpoint {path:?}: API calls are POST /, control endpoints are under {CONTROL_PREFIX}"
+    );
+    let mut body =
+        crate::api::ApiError::new(crate::api::ErrorCode::UnsupportedOperation, message.clone())
+            .envelope("");
+    body["error"] = json!(message);
+    Response::json(404, to_bytes(&body))
 }
 
 /// The control endpoints under `/_refreshsim/`.

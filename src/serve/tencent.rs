@@ -29,7 +29,8 @@ fn required_header<'a>(
 }
 
 /// The action and JSON body of an API request, or the error Tencent would answer, checking in
-/// this order (OQ-58): method, signature (when credentials are set), `X-TC-Action` present,
+/// this order (OQ-58): method, signature (when credentials are set; without them, only that an
+/// `Authorization` and an `X-TC-Timestamp` header are there), `X-TC-Action` present,
 /// `X-TC-Version` present and `2018-04-19`, action known, `X-TC-Region` present, body JSON.
 pub fn read_api_call(
     request: &Request,
@@ -38,8 +39,9 @@ pub fn read_api_call(
     now_unix_secs: u64,
 ) -> Result<(Action, Value), ApiError> {
     check_method(&request.method)?;
-    if let Some(credentials) = credentials {
-        auth::verify(request, body, credentials, now_unix_secs)?;
+    match credentials {
+        Some(credentials) => auth::verify(request, body, credentials, now_unix_secs)?,
+        None => require_signature_headers(request)?,
     }
     let action_name = required_header(request, "x-tc-action", "Action")?;
     let version = required_header(request, "x-tc-version", "Version")?;
@@ -59,6 +61,27 @@ pub fn read_api_call(
     })?;
     required_header(request, "x-tc-region", "Region")?;
     Ok((action, parse_body(body)?))
+}
+
+/// Without credentials any signature is accepted, but not none: every API 3.0 request carries
+/// `Authorization` and `X-TC-Timestamp` (the SDKs and tccli always send both). Tencent's
+/// common error codes (e.g. https://www.tencentcloud.com/document/api/1131/45350, "Common
+/// Error Codes") answer a missing or malformed header `AuthFailure.InvalidAuthorization`
+/// ("Authorization in the request header is invalid") and a missing common parameter
+/// (`Timestamp` is one, sent as `X-TC-Timestamp`) `MissingParameter`; these are the codes
+/// `auth::verify` gives with credentials, checked in the same order.
+fn require_signature_headers(request: &Request) -> Result<(), ApiError> {
+    match request.header("authorization") {
+        Some(value) if !value.is_empty() => {}
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::AuthFailureInvalidAuthorization,
+                "Authorization in the request header is invalid: the Authorization header is missing.",
+            ));
+        }
+    }
+    required_header(request, "x-tc-timestamp", "Timestamp")?;
+    Ok(())
 }
 
 /// The SDKs send `POST` with a JSON body. Tencent also takes `GET` with form parameters, which
@@ -126,6 +149,11 @@ mod tests {
         ("X-TC-Action", "DescribeRefreshActivities"),
         ("X-TC-Version", "2018-04-19"),
         ("X-TC-Region", "ap-guangzhou"),
+        ("X-TC-Timestamp", "1700000000"),
+        (
+            "Authorization",
+            "TC3-HMAC-SHA256 Credential=AKIDx/2023-11-14/as/tc3_request, SignedHeaders=content-type;host, Signature=00",
+        ),
     ];
 
     fn code(headers: &[(&str, &str)], body: &[u8]) -> Option<ErrorCode> {
@@ -172,6 +200,25 @@ mod tests {
     }
 
     #[test]
+    fn without_credentials_any_signature_passes_but_not_a_missing_one() {
+        let mut other = GOOD.to_vec();
+        other[4] = ("Authorization", "anything at all");
+        assert_eq!(code(&other, b"{}"), None);
+        assert_eq!(
+            code(&without("Authorization"), b"{}"),
+            Some(ErrorCode::AuthFailureInvalidAuthorization)
+        );
+        other[4] = ("Authorization", "");
+        assert_eq!(
+            code(&other, b"{}"),
+            Some(ErrorCode::AuthFailureInvalidAuthorization)
+        );
+        let e = read_api_call(&request(&without("X-TC-Timestamp")), b"{}", None, 0).unwrap_err();
+        assert_eq!(e.code, ErrorCode::MissingParameter);
+        assert!(e.message.contains("Timestamp"), "{}", e.message);
+    }
+
+    #[test]
     fn oq58_methods_other_than_post_are_refused() {
         let mut get = request(GOOD);
         get.method = "GET".into();
@@ -188,13 +235,11 @@ mod tests {
             secret_id: "AKIDx".into(),
             secret_key: "k".into(),
         };
-        let e = read_api_call(
-            &request(&without("X-TC-Action")),
-            b"{}",
-            Some(&credentials),
-            0,
-        )
-        .unwrap_err();
+        let headers: Vec<_> = without("X-TC-Action")
+            .into_iter()
+            .filter(|(n, _)| *n != "Authorization")
+            .collect();
+        let e = read_api_call(&request(&headers), b"{}", Some(&credentials), 0).unwrap_err();
         assert_eq!(e.code, ErrorCode::AuthFailureInvalidAuthorization);
     }
 }

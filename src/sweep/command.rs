@@ -158,7 +158,9 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, quiet: bool) -> i32 {
         Ok(r) => r,
         Err(m) => return fail(&m),
     };
-    // The merged directory holds what an unsharded sweep leaves: plan, chunks, outputs.
+    // The merged directory holds what an unsharded sweep leaves: plan, chunks, outputs; and no
+    // temporaries of an earlier, interrupted merge.
+    store::remove_output_temporaries(out);
     let mut chunk_files = Vec::new();
     for chunk in plan.chunks() {
         let first = chunk.first as usize;

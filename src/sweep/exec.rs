@@ -85,12 +85,7 @@ pub fn setup(scenario_path: &str, base: &Scenario, args: &GridArgs) -> Result<Se
     }
     let floor_permille = match args.floor.or(section.floor) {
         None => base.floor_permille,
-        Some(f) if (0.0..=1.0).contains(&f) => (f * 1000.0).round() as u32,
-        Some(f) => {
-            return Err(format!(
-                "--floor: expected a fraction between 0 and 1, found {f}"
-            ));
-        }
+        Some(f) => floor_permille(f)?,
     };
     // The file's baseline names a variant of the file's grid; a `--vary` grid replaces both.
     let file_baseline = if args.vary.is_empty() {
@@ -125,9 +120,27 @@ pub fn setup(scenario_path: &str, base: &Scenario, args: &GridArgs) -> Result<Se
         runs,
         seed: args.seed.or(section.seed).unwrap_or(base.seed),
         floor_permille,
+        scenario_floor_permille: base.floor_permille,
         baseline,
     };
     Ok(Setup { plan, scenarios })
+}
+
+/// `--floor F` (of `sweep` and `run`): a fraction of the pre-refresh in-service count, kept
+/// in permille.
+pub fn floor_permille(f: f64) -> Result<u32, String> {
+    if (0.0..=1.0).contains(&f) {
+        Ok((f * 1000.0).round() as u32)
+    } else {
+        Err(format!(
+            "--floor: expected a fraction between 0 and 1, found {f}"
+        ))
+    }
+}
+
+/// Permille as the fraction `--floor` takes: 900 → `0.9`.
+pub fn floor_text(permille: u32) -> String {
+    format!("{}", f64::from(permille) / 1000.0)
 }
 
 fn variant_scenario(base: &Scenario, variant: &Variant) -> Result<Scenario, String> {
@@ -269,7 +282,7 @@ fn run_chunk(
             format!(
                 "variant {} run {run} (seed {seed}): {e}; replay it with: {}",
                 variant.id,
-                replay_command(&plan.scenario_path, seed, variant)
+                replay_command(&plan.scenario_path, seed, variant, plan.replay_floor())
             )
         })?;
         rows.push(RunRow::from_digest(chunk.variant, run, seed, &digest));

@@ -25,6 +25,8 @@ pub struct Plan {
     pub runs: u32,
     pub seed: u64,
     pub floor_permille: u32,
+    /// The scenario's own `capacity_floor` (what `run` uses without `--floor`).
+    pub scenario_floor_permille: u32,
     pub baseline: u32,
 }
 
@@ -109,6 +111,11 @@ impl Plan {
         run_seed(self.seed, run)
     }
 
+    /// The `--floor` a replay command needs: the sweep's floor when it is not the scenario's.
+    pub fn replay_floor(&self) -> Option<u32> {
+        (self.floor_permille != self.scenario_floor_permille).then_some(self.floor_permille)
+    }
+
     /// `plan.json`: everything that determines the sweep's results.
     pub fn to_json(&self) -> Value {
         json!({
@@ -118,6 +125,7 @@ impl Plan {
                 "path": self.scenario_path,
                 "name": self.scenario_name,
                 "sha256": self.scenario_sha256,
+                "capacity_floor": f64::from(self.scenario_floor_permille) / 1000.0,
             },
             "runs": self.runs,
             "seed": self.seed,
@@ -178,6 +186,9 @@ impl Plan {
         }
         let variants = expand(&axes)?;
         let floor = value["floor"].as_f64().ok_or("`floor` is missing")?;
+        let scenario_floor = value["scenario"]["capacity_floor"]
+            .as_f64()
+            .ok_or("`scenario.capacity_floor` is missing")?;
         let runs = uint(&value["runs"], "runs")?;
         let baseline = uint(&value["baseline"], "baseline")?;
         let plan = Plan {
@@ -192,6 +203,7 @@ impl Plan {
                 .ok_or("`runs` is out of range")?,
             seed: uint(&value["seed"], "seed")?,
             floor_permille: (floor * 1000.0).round() as u32,
+            scenario_floor_permille: (scenario_floor * 1000.0).round() as u32,
             baseline: u32::try_from(baseline)
                 .ok()
                 .filter(|b| (*b as usize) < variants.len())
@@ -232,6 +244,7 @@ mod tests {
             runs,
             seed: 7,
             floor_permille: 800,
+            scenario_floor_permille: 800,
             baseline: 1,
         }
     }

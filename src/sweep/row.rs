@@ -3,6 +3,7 @@
 //! file is exactly the row that was written (shards merge byte-for-byte).
 
 use super::grid::Variant;
+use super::plan::Plan;
 use crate::api::{ActivityStatus, InstanceStatus};
 use crate::run::RunDigest;
 
@@ -313,7 +314,7 @@ pub fn header(keys: &[String]) -> Vec<String> {
 }
 
 /// A full `runs.csv` record: ids, the variant's values, metrics, and the replay command.
-pub fn record(row: &RunRow, variant: &Variant, scenario_path: &str) -> Vec<String> {
+pub fn record(row: &RunRow, variant: &Variant, plan: &Plan) -> Vec<String> {
     let mut record = vec![
         row.variant.to_string(),
         row.run.to_string(),
@@ -321,12 +322,23 @@ pub fn record(row: &RunRow, variant: &Variant, scenario_path: &str) -> Vec<Strin
     ];
     record.extend(variant.overrides.iter().map(|o| o.value_text.clone()));
     record.extend(row.metric_fields());
-    record.push(replay_command(scenario_path, row.seed, variant));
+    record.push(replay_command(
+        &plan.scenario_path,
+        row.seed,
+        variant,
+        plan.replay_floor(),
+    ));
     record
 }
 
-/// The command that replays one run with its full timeline.
-pub fn replay_command(scenario_path: &str, seed: u64, variant: &Variant) -> String {
+/// The command that replays one run with its full timeline; `floor` (permille) when the
+/// sweep's `--floor` is not the scenario's own, so `below_floor_s` replays too.
+pub fn replay_command(
+    scenario_path: &str,
+    seed: u64,
+    variant: &Variant,
+    floor: Option<u32>,
+) -> String {
     let mut words = vec![
         "refreshsim".to_string(),
         "run".to_string(),
@@ -334,6 +346,10 @@ pub fn replay_command(scenario_path: &str, seed: u64, variant: &Variant) -> Stri
         "--seed".to_string(),
         seed.to_string(),
     ];
+    if let Some(permille) = floor {
+        words.push("--floor".to_string());
+        words.push(super::exec::floor_text(permille));
+    }
     for o in &variant.overrides {
         words.push("--set".to_string());
         words.push(shell_quote(&o.text()));

@@ -193,10 +193,78 @@ pub struct ProbabilitySummary {
 pub struct VariantStats {
     pub metrics: Vec<MetricSummary>,
     pub probabilities: Vec<ProbabilitySummary>,
+    /// Share of runs by the first activity's final status (or the status it was left in when a
+    /// run bound stopped the run), one entry per status seen anywhere in the sweep.
+    pub statuses: Vec<StatusShare>,
+    /// API errors by code, one entry per code seen anywhere in the sweep.
+    pub api_codes: Vec<CodeSummary>,
+}
+
+/// Runs of a variant whose first activity ended in `status`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusShare {
+    pub status: String,
+    pub n: u32,
+    pub hits: u32,
+    pub p: f64,
+    pub ci95: (f64, f64),
+}
+
+/// One API error code over a variant's runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeSummary {
+    pub code: String,
+    /// Errors with this code over all runs.
+    pub total: u64,
+    /// Runs with at least one.
+    pub runs_with: u32,
+    /// Per-run count (zero for runs without it).
+    pub spread: Option<Spread>,
+    pub vs_baseline: Option<Paired>,
+}
+
+/// Order of statuses in the breakdown: the final ones first, then any other, `NONE` last.
+fn status_rank(status: &str) -> (u8, &str) {
+    match status {
+        "SUCCESSFUL" => (0, ""),
+        "FAILED" => (1, ""),
+        "CANCELLED" => (2, ""),
+        super::row::NO_ACTIVITY => (4, ""),
+        other => (3, other),
+    }
+}
+
+/// `Code:count;...` of a row, parsed.
+pub fn code_counts(row: &RunRow) -> Vec<(&str, u32)> {
+    row.api_error_codes
+        .split(';')
+        .filter(|c| !c.is_empty())
+        .filter_map(|c| {
+            let (code, n) = c.rsplit_once(':')?;
+            Some((code, n.parse().ok()?))
+        })
+        .collect()
+}
+
+fn code_count(row: &RunRow, code: &str) -> u32 {
+    code_counts(row)
+        .into_iter()
+        .find(|(c, _)| *c == code)
+        .map_or(0, |(_, n)| n)
 }
 
 /// Aggregates every variant. `runs[v]` holds variant v's rows in run order.
 pub fn aggregate(runs: &[Vec<RunRow>], baseline: usize) -> Vec<VariantStats> {
+    let mut statuses: Vec<&str> = runs.iter().flatten().map(|r| r.status.as_str()).collect();
+    statuses.sort_by_key(|s| status_rank(s));
+    statuses.dedup();
+    let mut codes: Vec<&str> = runs
+        .iter()
+        .flatten()
+        .flat_map(|r| code_counts(r).into_iter().map(|(c, _)| c))
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
     runs.iter()
         .enumerate()
         .map(|(v, rows)| {
@@ -227,6 +295,38 @@ pub fn aggregate(runs: &[Vec<RunRow>], baseline: usize) -> Vec<VariantStats> {
                             },
                             ci95: wilson(hits, n),
                             vs_baseline: base.and_then(|b| paired(rows, b, indicator)),
+                        }
+                    })
+                    .collect(),
+                statuses: statuses
+                    .iter()
+                    .map(|status| {
+                        let n = rows.len() as u32;
+                        let hits = rows.iter().filter(|r| r.status == *status).count() as u32;
+                        StatusShare {
+                            status: status.to_string(),
+                            n,
+                            hits,
+                            p: if n == 0 {
+                                0.0
+                            } else {
+                                f64::from(hits) / f64::from(n)
+                            },
+                            ci95: wilson(hits, n),
+                        }
+                    })
+                    .collect(),
+                api_codes: codes
+                    .iter()
+                    .map(|code| {
+                        let count = |r: &RunRow| Some(f64::from(code_count(r, code)));
+                        CodeSummary {
+                            code: code.to_string(),
+                            total: rows.iter().map(|r| u64::from(code_count(r, code))).sum(),
+                            runs_with: rows.iter().filter(|r| code_count(r, code) > 0).count()
+                                as u32,
+                            spread: spread(&values(rows, count)),
+                            vs_baseline: base.and_then(|b| paired(rows, b, count)),
                         }
                     })
                     .collect(),
@@ -381,6 +481,86 @@ pub fn t975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(run: u32, status: &str, codes: &str) -> RunRow {
+        RunRow {
+            variant: 0,
+            run,
+            seed: u64::from(run),
+            status: status.into(),
+            start_error: String::new(),
+            limit: String::new(),
+            activities: 1,
+            batch_number: Some(2),
+            max_surge: Some(0),
+            duration_ms: Some(1000),
+            first_pause_ms: None,
+            pauses: 0,
+            failed_pauses: 0,
+            in_service_before: Some(10),
+            min_in_service: Some(5),
+            below_floor_ms: 0,
+            surge_instance_ms: 0,
+            surge_peak: 0,
+            instances: [10, 0, 0, 0, 0],
+            api_errors: code_counts_of(codes),
+            api_error_codes: codes.into(),
+            events: 10,
+            end_ms: 1000,
+        }
+    }
+
+    fn code_counts_of(codes: &str) -> u32 {
+        codes
+            .split(';')
+            .filter(|c| !c.is_empty())
+            .map(|c| c.rsplit_once(':').unwrap().1.parse::<u32>().unwrap())
+            .sum()
+    }
+
+    #[test]
+    fn final_statuses_and_error_codes_are_broken_down_per_variant() {
+        let runs = vec![
+            vec![
+                row(0, "SUCCESSFUL", ""),
+                row(1, "FAILED_PAUSE", "RequestLimitExceeded:3"),
+                row(2, "SUCCESSFUL", "RequestLimitExceeded:1;ResourceInUse.X:2"),
+                row(3, "CANCELLED", ""),
+            ],
+            vec![
+                row(0, "SUCCESSFUL", ""),
+                row(1, "SUCCESSFUL", ""),
+                row(2, "FAILED", ""),
+                row(3, "SUCCESSFUL", ""),
+            ],
+        ];
+        let stats = aggregate(&runs, 0);
+        // Every variant lists every status seen in the sweep, final ones first.
+        let names: Vec<&str> = stats[1]
+            .statuses
+            .iter()
+            .map(|s| s.status.as_str())
+            .collect();
+        assert_eq!(names, ["SUCCESSFUL", "FAILED", "CANCELLED", "FAILED_PAUSE"]);
+        let shares: Vec<(u32, f64)> = stats[0].statuses.iter().map(|s| (s.hits, s.p)).collect();
+        assert_eq!(shares, [(2, 0.5), (0, 0.0), (1, 0.25), (1, 0.25)]);
+        assert_eq!(stats[1].statuses[0].hits, 3);
+        let codes: Vec<(&str, u64, u32)> = stats[0]
+            .api_codes
+            .iter()
+            .map(|c| (c.code.as_str(), c.total, c.runs_with))
+            .collect();
+        assert_eq!(
+            codes,
+            [("RequestLimitExceeded", 4, 2), ("ResourceInUse.X", 2, 1)]
+        );
+        assert_eq!(stats[0].api_codes[0].spread.as_ref().unwrap().mean, 1.0);
+        assert_eq!(stats[1].api_codes[0].total, 0);
+        assert_eq!(
+            stats[1].api_codes[0].vs_baseline.as_ref().unwrap().mean,
+            -1.0
+        );
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

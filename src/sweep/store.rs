@@ -29,7 +29,7 @@ pub fn render_chunk(plan: &Plan, rows: &[RunRow]) -> Vec<u8> {
         .expect("in memory");
     for r in rows {
         let variant = &plan.variants[r.variant as usize];
-        out.write_record(row::record(r, variant, &plan.scenario_path))
+        out.write_record(row::record(r, variant, plan))
             .expect("in memory");
     }
     out.into_inner().expect("in memory")
@@ -96,7 +96,7 @@ fn parse_chunk(bytes: &[u8], plan: &Plan, chunk: &Chunk) -> Result<Vec<RunRow>, 
         let r = RunRow::from_fields(chunk.variant, run, seed, &fields[metrics.clone()])
             .map_err(|m| format!("line {line}: {m}"))?;
         let variant = &plan.variants[chunk.variant as usize];
-        let rendered = row::record(&r, variant, &plan.scenario_path);
+        let rendered = row::record(&r, variant, plan);
         if rendered
             .iter()
             .map(String::as_str)
@@ -149,6 +149,7 @@ pub fn prepare(dir: &Path, plan: &Plan, resume: bool) -> Result<BTreeSet<u32>, S
         clear(dir)?;
     }
     remove_temporaries(&dir.join(CHUNK_DIR));
+    remove_output_temporaries(dir);
     let mut bytes = serde_json::to_vec_pretty(&plan.to_json()).expect("serialisable");
     bytes.push(b'\n');
     write_atomically(dir, &vec![(PLAN_FILE.to_string(), bytes)])
@@ -214,6 +215,34 @@ fn remove_temporaries(dir: &Path) {
     }
 }
 
+/// Temporary files an interrupted final write left in the output directory itself
+/// (`.runs.csv.<pid>.tmp`, `.tradeoff.svg.<pid>.tmp`, ...): only the names of files a sweep
+/// writes, so nothing else in the directory is touched.
+pub fn remove_output_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_output_temporary(&name) && entry.path().is_file() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `.NAME.PID.tmp` where NAME is a file a sweep writes in its directory.
+fn is_output_temporary(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((written, pid)) = inner.rsplit_once('.') else {
+        return false;
+    };
+    !pid.is_empty()
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && (written == PLAN_FILE || OUTPUT_FILES.contains(&written) || is_chart_name(written))
+}
+
 /// Rows of every chunk, by variant, read from the first of `dirs` that holds each chunk
 /// (copies in several directories must be identical). Errors list missing chunks.
 pub fn collect(dirs: &[PathBuf], plan: &Plan) -> Result<Vec<Vec<RunRow>>, String> {
@@ -274,7 +303,7 @@ pub fn final_files(plan: &Plan, rows: &[Vec<RunRow>]) -> (Files, Vec<VariantStat
         .expect("in memory");
     for r in rows.iter().flatten() {
         let variant = &plan.variants[r.variant as usize];
-        runs.write_record(row::record(r, variant, &plan.scenario_path))
+        runs.write_record(row::record(r, variant, plan))
             .expect("in memory");
     }
     let mut json = serde_json::to_vec_pretty(&summary_json(&report)).expect("serialisable");

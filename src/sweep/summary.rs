@@ -84,6 +84,25 @@ pub fn summary_csv(report: &Report<'_>) -> Vec<u8> {
             record.extend(paired_fields(p.vs_baseline.as_ref(), FRACTION_DECIMALS));
             out.write_record(&record).expect("in memory");
         }
+        // Share of runs per final status: `status:NAME`, like a probability.
+        for st in &stats.statuses {
+            let mut record = lead.clone();
+            record.push(format!("status:{}", st.status));
+            record.push(st.n.to_string());
+            record.push(fixed(st.p, FRACTION_DECIMALS));
+            record.push(fixed(st.ci95.0, FRACTION_DECIMALS));
+            record.push(fixed(st.ci95.1, FRACTION_DECIMALS));
+            record.extend(std::iter::repeat_n(String::new(), 11));
+            out.write_record(&record).expect("in memory");
+        }
+        // API errors per code and run: `api_errors:CODE` (total = mean × n).
+        for c in &stats.api_codes {
+            let mut record = lead.clone();
+            record.push(format!("api_errors:{}", c.code));
+            record.extend(spread_fields(c.spread.as_ref(), DECIMALS));
+            record.extend(paired_fields(c.vs_baseline.as_ref(), DECIMALS));
+            out.write_record(&record).expect("in memory");
+        }
     }
     out.into_inner().expect("in memory")
 }
@@ -167,6 +186,37 @@ pub fn summary_json(report: &Report<'_>) -> Value {
                     (p.def.to_string(), entry)
                 })
                 .collect();
+            let statuses: Map<String, Value> = stats
+                .statuses
+                .iter()
+                .map(|st| {
+                    (
+                        st.status.clone(),
+                        json!({
+                            "n": st.n,
+                            "runs": st.hits,
+                            "share": rounded(st.p, FRACTION_DECIMALS),
+                            "ci95": [rounded(st.ci95.0, FRACTION_DECIMALS), rounded(st.ci95.1, FRACTION_DECIMALS)],
+                        }),
+                    )
+                })
+                .collect();
+            let codes: Map<String, Value> = stats
+                .api_codes
+                .iter()
+                .map(|c| {
+                    let mut entry = match &c.spread {
+                        None => json!({ "n": 0 }),
+                        Some(s) => spread_json(s, DECIMALS),
+                    };
+                    entry["total"] = json!(c.total);
+                    entry["runs_with"] = json!(c.runs_with);
+                    if let Some(d) = &c.vs_baseline {
+                        entry["vs_baseline"] = paired_json(d, DECIMALS);
+                    }
+                    (c.code.clone(), entry)
+                })
+                .collect();
             json!({
                 "variant": variant.id,
                 "label": variant.label(),
@@ -174,6 +224,8 @@ pub fn summary_json(report: &Report<'_>) -> Value {
                 "runs": plan.runs,
                 "metrics": metrics,
                 "probabilities": probabilities,
+                "final_status": statuses,
+                "api_error_codes": codes,
             })
         })
         .collect();
@@ -269,6 +321,8 @@ pub fn summary_table(report: &Report<'_>) -> String {
         "min",
         "surge h",
         "Δdur vs base (95% CI)",
+        "not SUCCESSFUL",
+        "API err/run",
         "settings",
     ];
     let mut rows: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
@@ -303,6 +357,8 @@ pub fn summary_table(report: &Report<'_>) -> String {
             floor.map_or("-".into(), |s| format!("{:.1}%", s.min * 100.0)),
             surge.map_or("-".into(), |s| format!("{:.1}", s.mean / 3600.0)),
             diff,
+            not_successful(&report.stats[v].statuses),
+            api_errors_per_run(&report.stats[v].api_codes),
             variant.short_label(),
         ]);
     }
@@ -323,9 +379,37 @@ pub fn summary_table(report: &Report<'_>) -> String {
     }
     let _ = writeln!(
         out,
-        "ok% = SUCCESSFUL; nopause% = SUCCESSFUL without any pause; fpause% = entered FAILED_PAUSE; ended% = every refresh activity reached a final status (the others hit a run limit); durations over runs that ended; floor = lowest in-service count / count before; surge h = mean surge instance-hours"
+        "ok% = SUCCESSFUL; nopause% = SUCCESSFUL without any pause; fpause% = entered FAILED_PAUSE; ended% = every refresh activity reached a final status (the others hit a run limit); durations over runs that ended; floor = lowest in-service count / count before; surge h = mean surge instance-hours; not SUCCESSFUL = share of runs by the first activity's other final status (or the status a run bound left it in); API err/run = mean API errors per run by code"
     );
     out
+}
+
+/// `FAILED_PAUSE 3.0% FAILED 0.5%`: the statuses other than SUCCESSFUL that some run ended in.
+fn not_successful(statuses: &[super::stats::StatusShare]) -> String {
+    let cells: Vec<String> = statuses
+        .iter()
+        .filter(|s| s.status != "SUCCESSFUL" && s.hits > 0)
+        .map(|s| format!("{} {:.1}%", s.status, s.p * 100.0))
+        .collect();
+    if cells.is_empty() {
+        "-".to_string()
+    } else {
+        cells.join(" ")
+    }
+}
+
+/// `RequestLimitExceeded 0.25`: mean API errors per run, by code.
+fn api_errors_per_run(codes: &[super::stats::CodeSummary]) -> String {
+    let cells: Vec<String> = codes
+        .iter()
+        .filter(|c| c.total > 0)
+        .filter_map(|c| Some(format!("{} {:.2}", c.code, c.spread.as_ref()?.mean)))
+        .collect();
+    if cells.is_empty() {
+        "-".to_string()
+    } else {
+        cells.join(" ")
+    }
 }
 
 #[cfg(test)]
