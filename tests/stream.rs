@@ -76,3 +76,65 @@ fn a_write_error_while_streaming_is_returned_not_swallowed() {
     let err = streamed.out.err().expect("the write error");
     assert!(err.to_string().contains("no space left"), "{err}");
 }
+
+#[test]
+fn run_stream_writes_the_same_timeline_csv_as_run_and_says_what_it_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = "scenarios/surge-batch-size.toml";
+    let kept = dir.path().join("kept");
+    let streamed = dir.path().join("streamed");
+    let ran = assert_cmd::Command::cargo_bin("refreshsim")
+        .unwrap()
+        .args(["run", scenario, "-q", "--out"])
+        .arg(&kept)
+        .output()
+        .unwrap();
+    assert!(ran.status.success());
+    let out = assert_cmd::Command::cargo_bin("refreshsim")
+        .unwrap()
+        .args(["run", scenario, "--stream", "--out"])
+        .arg(&streamed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invariants not checked"), "{stderr}");
+    let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
+    assert!(read(&kept, "timeline.csv") == read(&streamed, "timeline.csv"));
+    assert!(read(&kept, "describe.json") == read(&streamed, "describe.json"));
+    let hash = |d: &Path| {
+        let v: serde_json::Value = serde_json::from_slice(&read(d, "summary.json")).unwrap();
+        v["timeline_sha256"].clone()
+    };
+    assert!(hash(&kept).is_string());
+    assert_eq!(hash(&kept), hash(&streamed));
+    let mut names: Vec<String> = std::fs::read_dir(&streamed)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "describe.json",
+            "responses.jsonl",
+            "summary.json",
+            "timeline.csv"
+        ]
+    );
+}
+
+#[test]
+fn run_stream_without_out_is_bad_input() {
+    let out = assert_cmd::Command::cargo_bin("refreshsim")
+        .unwrap()
+        .args(["run", "scenarios/surge-one.toml", "--stream"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+}
