@@ -411,41 +411,14 @@ fn run_files_without_timeline(scenario: &Scenario, run: &RunResult) -> std::io::
         bytes.push(b'\n');
         Ok(bytes)
     };
-    // The response is not copied to add the key: for a synthetic group of a million instances
-    // it is the largest value in memory.
-    let describe = match &run.describe {
-        Value::Object(map) => {
-            let mut bytes = serde_json::to_vec_pretty(&WithMeta { map, meta: &meta })?;
-            bytes.push(b'\n');
-            bytes
-        }
-        other => pretty(other)?,
-    };
+    // Rendered from the world's structs: without a JSON tree of the response, the largest
+    // thing in memory for a synthetic group of a million instances.
+    let describe = crate::run::final_describe_pretty(&run.world, run.meta.seed, &meta);
     Ok(vec![
         ("describe.json".into(), describe),
         ("summary.json".into(), pretty(&summary)?),
         ("responses.jsonl".into(), responses),
     ])
-}
-
-/// A JSON object with a `_refreshsim` key appended, serialized without copying the object.
-struct WithMeta<'a> {
-    map: &'a serde_json::Map<String, Value>,
-    meta: &'a Value,
-}
-
-impl serde::Serialize for WithMeta<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut out = serializer.serialize_map(Some(self.map.len() + 1))?;
-        for (key, value) in self.map {
-            if key != "_refreshsim" {
-                out.serialize_entry(key, value)?;
-            }
-        }
-        out.serialize_entry("_refreshsim", self.meta)?;
-        out.end()
-    }
 }
 
 fn validate_command(scenario: &Scenario) -> i32 {

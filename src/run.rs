@@ -178,7 +178,13 @@ fn collect(
     metrics: Metrics,
     end: SimTime,
 ) -> RunResult {
-    let describe = final_describe(sim.world(), seed);
+    // Without a timeline (metrics sink, streamed CSV) the response is rendered on demand
+    // (`final_describe_pretty`), not kept as a JSON tree.
+    let describe = if timeline.is_some() {
+        final_describe(sim.world(), seed)
+    } else {
+        Value::Null
+    };
     let events = sim.events_processed();
     let (world, calls) = sim.into_parts();
     let mut result = RunResult {
@@ -204,6 +210,10 @@ fn collect(
 /// The `DescribeRefreshActivities` response for every activity of the run, newest first, as the
 /// real API would return it with `Limit = 100` (OQ-29).
 pub fn final_describe(world: &World, seed: u64) -> Value {
+    final_describe_response(world, seed).to_json()
+}
+
+fn final_describe_response(world: &World, seed: u64) -> ApiResponse {
     let request = DescribeRefreshActivitiesRequest {
         limit: Some(crate::model::describe::MAX_LIMIT),
         ..Default::default()
@@ -214,7 +224,50 @@ pub fn final_describe(world: &World, seed: u64) -> Value {
         request_id: crate::sim::draws::DrawSource::final_request_id(seed),
         result,
     }
-    .to_json()
+}
+
+/// `final_describe` as pretty JSON with a top-level `_refreshsim` key appended, serialized
+/// straight from the response structs: the same bytes as pretty-printing the value with the key
+/// inserted, without the JSON tree (for a million instances, the largest thing in memory).
+pub fn final_describe_pretty(world: &World, seed: u64, refreshsim: &Value) -> Vec<u8> {
+    #[derive(serde::Serialize)]
+    struct Top<'a> {
+        #[serde(rename = "Response")]
+        response: Body<'a>,
+        #[serde(rename = "_refreshsim")]
+        refreshsim: &'a Value,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Body<'a> {
+        total_count: u64,
+        refresh_activity_set: &'a [crate::api::response::RefreshActivity],
+        request_id: &'a str,
+    }
+    let response = final_describe_response(world, seed);
+    let mut bytes = match &response.result {
+        Ok(ApiOutput::Describe {
+            total_count,
+            refresh_activity_set,
+        }) => serde_json::to_vec_pretty(&Top {
+            response: Body {
+                total_count: *total_count,
+                refresh_activity_set,
+                request_id: &response.request_id,
+            },
+            refreshsim,
+        }),
+        _ => {
+            let mut value = response.to_json();
+            if let Value::Object(map) = &mut value {
+                map.insert("_refreshsim".into(), refreshsim.clone());
+            }
+            serde_json::to_vec_pretty(&value)
+        }
+    }
+    .expect("response structs always serialize");
+    bytes.push(b'\n');
+    bytes
 }
 
 /// What the first `StartInstanceRefresh` of a scenario would get: the engine runs the happenings
@@ -324,7 +377,8 @@ pub fn with_overrides(
 /// A run whose timeline went to a writer as it was produced.
 pub struct StreamedRun<W> {
     /// Everything but the timeline (`timeline` is `None`, so no invariant verdicts: the
-    /// checker replays a timeline held in memory).
+    /// checker replays a timeline held in memory) and the Describe response (`describe` is
+    /// null: render it with `final_describe_pretty(&result.world, ..)`).
     pub result: RunResult,
     /// The writer back, flushed, with the timeline's content hash (`Timeline::content_hash`),
     /// or the first write error.

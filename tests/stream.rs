@@ -46,7 +46,17 @@ fn streamed_timeline_csv_is_byte_identical_to_the_in_memory_one() {
             "{name}"
         );
         assert_eq!(streamed.result.metrics, full.metrics, "{name}");
-        assert_eq!(streamed.result.describe, full.describe, "{name}");
+        let meta = serde_json::json!({"k": "v"});
+        let mut want_describe = full.describe.clone();
+        want_describe
+            .as_object_mut()
+            .unwrap()
+            .insert("_refreshsim".into(), meta.clone());
+        let mut want_describe = serde_json::to_vec_pretty(&want_describe).unwrap();
+        want_describe.push(b'\n');
+        let got_describe =
+            refreshsim::run::final_describe_pretty(&streamed.result.world, scenario.seed, &meta);
+        assert!(got_describe == want_describe, "{name}: describe differs");
         assert!(streamed.result.timeline.is_none());
     }
 }
