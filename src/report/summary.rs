@@ -261,8 +261,8 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
         if run.violations.is_empty() {
             let _ = writeln!(
                 out,
-                "invariants: all {} hold",
-                crate::check::Invariant::ALL.len()
+                "invariants: all {} checked from the timeline hold",
+                crate::check::timeline_invariants().count()
             );
         } else {
             let _ = writeln!(out, "invariants: {} VIOLATION(S)", run.violations.len());

@@ -10,7 +10,8 @@ pub mod record;
 pub use metrics::{Metrics, MetricsSink};
 pub use names::{Names, Sym};
 pub use record::{
-    COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, ScalingCause, StatusCause,
+    COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, RunEndReason, ScalingCause,
+    StatusCause, fields_digest,
 };
 
 use crate::time::Epoch;
