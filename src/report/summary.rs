@@ -97,6 +97,8 @@ pub fn summary_json(run: &RunResult, epoch: Epoch) -> Value {
         "invariants": {
             "checked": run.timeline.is_some(),
             "catalogue": crate::check::Invariant::ALL.len(),
+            // Every invariant but INV-SNAPSHOT (Describe histories only).
+            "evaluated": if run.timeline.is_some() { crate::check::timeline_invariants().count() } else { 0 },
             "violations": run.violations.iter().map(|v| json!({
                 "invariant": v.invariant.id(), "time_ms": v.time.as_ms(), "entity": v.entity, "detail": v.detail,
             })).collect::<Vec<_>>(),
