@@ -831,6 +831,16 @@ fn replace_mode_capacity_counts_the_replacement() {
 }
 
 #[test]
+fn replace_mode_a_failed_instance_removed_from_outside_is_not_a_refresh_loss() {
+    let path = Path::new("tests/fixtures/check/replace-failed-then-removed.toml");
+    let s = load_scenario(path).unwrap();
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    let rows: Vec<Row> = run.timeline.unwrap().rows().collect();
+    assert!(rows.iter().any(|r| r.to == "RemoveInstances"));
+    assert_eq!(violated(rows), vec![]);
+}
+
+#[test]
 fn replace_mode_replacement_comes_from_the_current_launch_configuration() {
     assert_eq!(
         replacement_with_the_old_image(),

@@ -380,12 +380,16 @@ impl Checker<'_> {
                 *replaces,
             ),
             Event::InstanceLeft { instance, .. } => {
+                // Gone by the refresh's own hand (a REPLACE removal of the old instance) only
+                // while it is being refreshed; otherwise from outside.
+                let refreshing = self.in_flight_somewhere(*instance);
                 let mut owner = None;
                 if let Some(i) = self.instances.get_mut(instance) {
                     if i.in_group && i.surge {
                         owner = Some(i.surge_owner);
                     }
                     i.in_group = false;
+                    i.outside |= !refreshing;
                 }
                 if let Some(owner) = owner {
                     self.live_surge = self.live_surge.saturating_sub(1);
@@ -1566,11 +1570,12 @@ impl Checker<'_> {
                         || (inst.outside && not_in_service)
                 }
                 // OQ-11: the refresh's own removal of the old instance is not a loss (its
-                // replacement stands in); only NOT_FOUND or an outside cause is.
+                // replacement stands in); only NOT_FOUND or an outside cause (including a
+                // removal from outside after the item ended FAILED) is.
                 RefreshMode::RollingUpdateReplace => {
                     item.status == InstanceStatus::NotFound
+                        || (inst.outside && !inst.in_service())
                         || (inst.in_group && inst.refresh_failed && not_in_service)
-                        || (inst.in_group && inst.outside && not_in_service)
                 }
             };
             c.out |= out;
