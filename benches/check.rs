@@ -3,7 +3,9 @@
 //! `check/large_2000`: every invariant over the timeline of the bundled 2,000-instance, 20-batch
 //! scenario (about 16k records) and its final Describe response — the work `refreshsim run`
 //! adds after the run. Budget: < 30 ms (the checker is linear in the timeline: instant-level
-//! checks only look at what the instant touched).
+//! checks only look at what the instant touched). Measured on the 2-core dev machine: ~8 ms
+//! (16,442 records); before the incremental rewrite the same check took ~0.7 s of `refreshsim
+//! run`'s 0.87 s CPU.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use refreshsim::check::replay::check_timeline_and_describe;
