@@ -75,8 +75,13 @@ enum Command {
     /// or on DescribeRefreshActivities responses (one JSON response, or JSONL polled over time).
     /// Exit 1 when an invariant is violated.
     Check {
-        /// timeline.csv, timeline.jsonl, describe.json, or a .jsonl of Describe responses.
+        /// timeline.csv, timeline.jsonl, describe.json, responses.jsonl, or a .jsonl of Describe
+        /// responses (the format is read from the content, whatever the file is named).
         path: PathBuf,
+        /// With a timeline: a DescribeRefreshActivities response (e.g. describe.json) to compare
+        /// with the timeline's end state (INV-DESCRIBE-AGREES).
+        #[arg(long, value_name = "DESCRIBE_JSON")]
+        describe: Option<PathBuf>,
     },
     /// Capacity planning: run a scenario over a grid of settings × many seeds, in parallel;
     /// write runs.csv, summary.csv, summary.json and charts; print a summary table.
@@ -182,7 +187,9 @@ pub fn main() -> i32 {
             Ok(scenario) => validate_command(&scenario),
             Err(e) => fail(&e),
         },
-        Some(Command::Check { path }) => crate::check_cli::check_command(&path),
+        Some(Command::Check { path, describe }) => {
+            crate::check_cli::check_command(&path, describe.as_deref())
+        }
         Some(Command::Sweep {
             scenario,
             vary,

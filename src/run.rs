@@ -125,6 +125,11 @@ pub fn run_digest(
         Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),
         Err(e @ RunError::World(_)) => return Err(e),
     };
+    let reason = match limit {
+        None => crate::timeline::RunEndReason::Idle,
+        Some(_) => crate::timeline::RunEndReason::Bound,
+    };
+    sim.end_run(reason, &mut sink);
     let end = sim.now();
     let activities = sim
         .world()
@@ -166,6 +171,7 @@ fn drive<S: Sink>(
 ) -> Result<(Simulation, SimTime), RunError> {
     let mut sim = Simulation::new(scenario, seed, sink)?;
     sim.run_until_idle(sink)?;
+    sim.end_run(crate::timeline::RunEndReason::Idle, sink);
     let end = sim.now();
     Ok((sim, end))
 }

@@ -620,7 +620,12 @@ fn run_example_into(dir: &Path) {
 fn check_passes_every_output_of_a_clean_run() {
     let dir = tempfile::tempdir().unwrap();
     run_example_into(dir.path());
-    for name in ["timeline.csv", "timeline.jsonl", "describe.json"] {
+    for name in [
+        "timeline.csv",
+        "timeline.jsonl",
+        "describe.json",
+        "responses.jsonl",
+    ] {
         let path = dir.path().join(name).display().to_string();
         let ran = refreshsim(&["check", &path]);
         assert_eq!(ran.code, 0, "{name}: {}{}", ran.stdout, ran.stderr);
@@ -670,4 +675,133 @@ fn check_refuses_unreadable_input_with_exit_2() {
     let ran = refreshsim(&["check", &garbage.display().to_string()]);
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("line 1"), "{}", ran.stderr);
+}
+
+fn run_into(scenario: &str, dir: &Path) {
+    let out = dir.display().to_string();
+    let ran = refreshsim(&["run", scenario, "--out", &out, "--quiet"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+}
+
+#[test]
+fn check_accepts_a_runs_responses_jsonl_and_sniffs_content_not_names() {
+    let dir = tempfile::tempdir().unwrap();
+    run_into("scenarios/describe-queries.toml", dir.path());
+    let responses = dir.path().join("responses.jsonl").display().to_string();
+    let ran = refreshsim(&["check", &responses]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("responses.jsonl"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("cannot be checked from this input"),
+        "{}",
+        ran.stdout
+    );
+    // A timeline named .txt is still a timeline.
+    let txt = dir.path().join("timeline.txt");
+    std::fs::copy(dir.path().join("timeline.jsonl"), &txt).unwrap();
+    let ran = refreshsim(&["check", &txt.display().to_string()]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("records of a timeline"),
+        "{}",
+        ran.stdout
+    );
+    let csv_txt = dir.path().join("timeline-csv.txt");
+    std::fs::copy(dir.path().join("timeline.csv"), &csv_txt).unwrap();
+    let ran = refreshsim(&["check", &csv_txt.display().to_string()]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    // Prose is refused with a plain message.
+    let prose = dir.path().join("notes.txt");
+    std::fs::write(&prose, "hello\n").unwrap();
+    let ran = refreshsim(&["check", &prose.display().to_string()]);
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("not a timeline"), "{}", ran.stderr);
+}
+
+#[test]
+fn check_a_jsonl_of_polled_describe_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    run_into(EXAMPLE, dir.path());
+    let describe: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("describe.json")).unwrap())
+            .unwrap();
+    let limited = serde_json::json!({"Response": {"Error": {"Code": "RequestLimitExceeded", "Message": "too fast"}, "RequestId": "x"}});
+    // Poll 3 shows the finished activity back in RUNNING: not a §10 transition.
+    let mut regressed = describe.clone();
+    regressed["Response"]["RefreshActivitySet"][0]["Status"] = "RUNNING".into();
+    regressed["Response"]["RefreshActivitySet"][0]["EndTime"] = serde_json::Value::Null;
+    let polls = dir.path().join("polls.jsonl");
+    std::fs::write(&polls, format!("{describe}\n{limited}\n{regressed}\n")).unwrap();
+    let ran = refreshsim(&["check", &polls.display().to_string()]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("[INV-TERMINAL] at poll #3"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("poll #2 is an error response (RequestLimitExceeded)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains("cannot be checked from this input (they need a timeline): INV-TIME-ORDER"),
+        "{}",
+        ran.stdout
+    );
+    // Only error polls: nothing violated.
+    std::fs::write(&polls, format!("{describe}\n{limited}\n")).unwrap();
+    let ran = refreshsim(&["check", &polls.display().to_string()]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
+
+#[test]
+fn check_compares_a_timeline_with_a_separate_describe_output() {
+    let dir = tempfile::tempdir().unwrap();
+    run_into(EXAMPLE, dir.path());
+    let timeline = dir.path().join("timeline.jsonl").display().to_string();
+    let describe = dir.path().join("describe.json");
+    let ran = refreshsim(&[
+        "check",
+        &timeline,
+        "--describe",
+        &describe.display().to_string(),
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("compared"), "{}", ran.stdout);
+    let text =
+        std::fs::read_to_string(&describe)
+            .unwrap()
+            .replacen("\"SUCCESSFUL\"", "\"RUNNING\"", 1);
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, text).unwrap();
+    let ran = refreshsim(&[
+        "check",
+        &timeline,
+        "--describe",
+        &other.display().to_string(),
+    ]);
+    assert_eq!(ran.code, 1, "{}{}", ran.stdout, ran.stderr);
+    assert!(
+        ran.stdout.contains("[INV-DESCRIBE-AGREES]"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn run_summary_counts_the_invariants_it_checks() {
+    let ran = refreshsim(&["run", EXAMPLE]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let count = refreshsim::check::timeline_invariants().count();
+    assert!(
+        ran.stdout.contains(&format!(
+            "invariants: all {count} checked from the timeline hold"
+        )),
+        "{}",
+        ran.stdout
+    );
+    assert!(count < refreshsim::check::Invariant::ALL.len());
 }

@@ -2,7 +2,7 @@
 //! e.g. from the real Tencent API): what can be checked from snapshots alone.
 
 use super::graph::{activity_reachable, batch_reachable, instance_reachable};
-use super::{Invariant, MAX_VIOLATIONS, Violation};
+use super::{Invariant, MAX_VIOLATIONS, Poll, Violation};
 use crate::api::{ActivityStatus, BatchStatus, InstanceStatus};
 use crate::time::SimTime;
 use serde_json::Value;
@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DescribeReport {
     pub snapshots: usize,
+    /// Polls left out, each with why (error responses such as `RequestLimitExceeded`).
+    pub skipped: Vec<String>,
     pub activities: usize,
     pub violations: Vec<Violation>,
     /// Invariants that snapshots cannot show (they need the full timeline).
@@ -50,36 +52,51 @@ struct Seen {
 }
 
 /// Checks each snapshot and each pair of consecutive snapshots. A snapshot is a full response
-/// (`{"Response": {...}}`) or its inner object. `time` of a violation is the snapshot index.
+/// (`{"Response": {...}}`), its inner object, or a line of a run's `responses.jsonl`
+/// (`{"time": …, "response": {...}}`, whose `time` is reported). Violations name the poll
+/// (1-based); error responses (e.g. `RequestLimitExceeded`) are skipped with a note.
 pub fn check_describe_history(snapshots: &[Value]) -> DescribeReport {
     let mut out = Vec::new();
+    let mut skipped = Vec::new();
     let mut last: BTreeMap<String, Seen> = BTreeMap::new();
     for (index, snapshot) in snapshots.iter().enumerate() {
-        let body = snapshot.get("Response").unwrap_or(snapshot);
-        let at = SimTime(index as u64);
+        let number = index + 1;
+        let poll_time = snapshot
+            .get("time")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let response = snapshot.get("response").unwrap_or(snapshot);
+        let body = response.get("Response").unwrap_or(response);
         let mut flag = |invariant: Invariant, entity: String, detail: String| {
             if out.len() < MAX_VIOLATIONS {
                 out.push(Violation {
                     invariant,
-                    time: at,
+                    time: SimTime::ZERO,
+                    poll: Some(Poll {
+                        number,
+                        time: poll_time.clone(),
+                    }),
                     entity,
                     detail,
                 });
             }
         };
         if let Some(error) = body.get("Error") {
-            flag(
-                Invariant::SnapshotConsistent,
-                String::new(),
-                format!("snapshot {index} is an error response: {error}"),
-            );
+            let code = error.get("Code").and_then(Value::as_str).unwrap_or("?");
+            let when = poll_time
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            skipped.push(format!(
+                "poll #{number}{when} is an error response ({code}), not a snapshot: skipped"
+            ));
             continue;
         }
         let Some(set) = body.get("RefreshActivitySet").and_then(Value::as_array) else {
             flag(
                 Invariant::SnapshotConsistent,
                 String::new(),
-                format!("snapshot {index} has no RefreshActivitySet"),
+                "the response has no RefreshActivitySet".into(),
             );
             continue;
         };
@@ -95,7 +112,7 @@ pub fn check_describe_history(snapshots: &[Value]) -> DescribeReport {
                 flag(
                     Invariant::SnapshotConsistent,
                     id.clone(),
-                    format!("snapshot {index}: unknown Status"),
+                    "unknown Status".to_string(),
                 );
                 continue;
             };
@@ -113,16 +130,14 @@ pub fn check_describe_history(snapshots: &[Value]) -> DescribeReport {
                 flag(
                     Invariant::OneActiveActivity,
                     group,
-                    format!(
-                        "snapshot {index}: non-terminal activities {}",
-                        ids.join(", ")
-                    ),
+                    format!("non-terminal activities {}", ids.join(", ")),
                 );
             }
         }
     }
     DescribeReport {
         snapshots: snapshots.len(),
+        skipped,
         activities: last.len(),
         violations: out,
         unchecked: NOT_CHECKABLE_FROM_SNAPSHOTS.to_vec(),
@@ -142,7 +157,7 @@ fn check_activity(
     activity: &Value,
     id: &str,
     status: ActivityStatus,
-    index: usize,
+    _index: usize,
     flag: &mut impl FnMut(Invariant, String, String),
 ) -> Seen {
     let mut seen = Seen {
@@ -165,7 +180,7 @@ fn check_activity(
         flag(
             Invariant::SnapshotConsistent,
             id.into(),
-            format!("snapshot {index}: batches {nums:?}, expected {expected:?} (descending)"),
+            format!("batches {nums:?}, expected {expected:?} (descending)"),
         );
     }
     let batch_number = activity
@@ -175,10 +190,7 @@ fn check_activity(
         flag(
             Invariant::BatchPlan,
             id.into(),
-            format!(
-                "snapshot {index}: {n} batches for BatchNumber {}",
-                batch_number.unwrap_or(0)
-            ),
+            format!("{n} batches for BatchNumber {}", batch_number.unwrap_or(0)),
         );
     }
     let mut by_num: BTreeMap<u64, SnapshotBatch> = BTreeMap::new();
@@ -196,7 +208,7 @@ fn check_activity(
             flag(
                 Invariant::SnapshotConsistent,
                 entity,
-                format!("snapshot {index}: unknown RefreshBatchStatus"),
+                "unknown RefreshBatchStatus".to_string(),
             );
             continue;
         };
@@ -221,7 +233,7 @@ fn check_activity(
                 None => flag(
                     Invariant::SnapshotConsistent,
                     format!("{id} {iid}"),
-                    format!("snapshot {index}: unknown InstanceStatus"),
+                    "unknown InstanceStatus".to_string(),
                 ),
             }
             ids.push(iid);
@@ -232,7 +244,7 @@ fn check_activity(
             flag(
                 Invariant::SnapshotConsistent,
                 entity.clone(),
-                format!("snapshot {index}: instances not listed by InstanceId (OQ-29)"),
+                "instances not listed by InstanceId (OQ-29)".to_string(),
             );
         }
         let start = batch
@@ -243,7 +255,7 @@ fn check_activity(
             .get("EndTime")
             .and_then(Value::as_str)
             .map(str::to_string);
-        check_batch(&entity, bstatus, &start, &end, &statuses, index, flag);
+        check_batch(&entity, bstatus, &start, &end, &statuses, _index, flag);
         seen.batches.insert(num, bstatus);
         by_num.insert(num, (bstatus, start, end, statuses));
     }
@@ -261,7 +273,7 @@ fn check_activity(
             flag(
                 Invariant::BatchPlan,
                 id.into(),
-                format!("snapshot {index}: batch sizes {sizes:?}, OQ-1 gives {expected:?}"),
+                format!("batch sizes {sizes:?}, OQ-1 gives {expected:?}"),
             );
         }
     }
@@ -275,7 +287,7 @@ fn check_activity(
             flag(
                 Invariant::BatchesSequential,
                 format!("{id} batch {num}"),
-                format!("snapshot {index}: started while an earlier batch had not finished"),
+                "started while an earlier batch had not finished".to_string(),
             );
         }
         if let (Some(prev), Some(start)) = (&previous_end, start)
@@ -284,7 +296,7 @@ fn check_activity(
             flag(
                 Invariant::BatchesSequential,
                 format!("{id} batch {num}"),
-                format!("snapshot {index}: starts {start} before the previous batch ended {prev}"),
+                format!("starts {start} before the previous batch ended {prev}"),
             );
         }
         earlier_unfinished |= !bstatus.is_finished();
@@ -299,22 +311,51 @@ fn check_activity(
         flag(
             Invariant::SnapshotConsistent,
             id.into(),
-            format!("snapshot {index}: INIT with a batch already started"),
+            "INIT with a batch already started".to_string(),
         );
     }
     if status.is_terminal() != end.is_some() {
         flag(
             Invariant::SnapshotConsistent,
             id.into(),
-            format!("snapshot {index}: {status} with EndTime {:?}", end),
+            format!("{status} with EndTime {:?}", end),
         );
     }
     if start.is_none() && by_num.values().any(|(_, s, ..)| s.is_some()) {
         flag(
             Invariant::SnapshotConsistent,
             id.into(),
-            format!("snapshot {index}: no StartTime but a batch has started"),
+            "no StartTime but a batch has started".to_string(),
         );
+    }
+    if status.is_terminal() {
+        // INV-TERMINAL-SETTLED; OQ-26: a CANCELLED (rolled-back) origin may still have
+        // INIT/RUNNING instances finishing.
+        let may_fly = status == ActivityStatus::Cancelled;
+        let unsettled_batches = by_num
+            .iter()
+            .filter(|(_, (b, ..))| {
+                *b == BatchStatus::Waiting
+                    || (!may_fly && matches!(b, BatchStatus::Init | BatchStatus::Running))
+            })
+            .count();
+        let unsettled_instances = seen
+            .instances
+            .values()
+            .filter(|s| {
+                **s == InstanceStatus::Waiting
+                    || (!may_fly && matches!(s, InstanceStatus::Init | InstanceStatus::Running))
+            })
+            .count();
+        if unsettled_batches + unsettled_instances > 0 {
+            flag(
+                Invariant::TerminalSettled,
+                id.into(),
+                format!(
+                    "{status} with {unsettled_batches} batch(es) and {unsettled_instances} instance(s) still WAITING, INIT or RUNNING"
+                ),
+            );
+        }
     }
     if status == ActivityStatus::Successful {
         let undone = by_num.values().any(|(b, ..)| {
@@ -332,7 +373,7 @@ fn check_activity(
             flag(
                 Invariant::SuccessfulMeansDone,
                 id.into(),
-                format!("snapshot {index}: SUCCESSFUL with unfinished batches or instances"),
+                "SUCCESSFUL with unfinished batches or instances".to_string(),
             );
         }
     }
@@ -345,7 +386,7 @@ fn check_batch(
     start: &Option<String>,
     end: &Option<String>,
     instances: &[InstanceStatus],
-    index: usize,
+    _index: usize,
     flag: &mut impl FnMut(Invariant, String, String),
 ) {
     use InstanceStatus as I;
@@ -353,7 +394,7 @@ fn check_batch(
         flag(
             Invariant::SnapshotConsistent,
             entity.to_string(),
-            format!("snapshot {index}: {status} {what}"),
+            format!("{status} {what}"),
         )
     };
     match status {
@@ -387,7 +428,7 @@ fn check_batch(
                 flag(
                     Invariant::NotFoundNeverBlocks,
                     entity.to_string(),
-                    format!("snapshot {index}: {status} with no instance in flight"),
+                    format!("{status} with no instance in flight"),
                 );
             }
         }
@@ -420,7 +461,7 @@ fn compare(
     before: &Seen,
     after: &Seen,
     id: &str,
-    index: usize,
+    _index: usize,
     flag: &mut impl FnMut(Invariant, String, String),
 ) {
     if !activity_reachable(before.status, after.status) {
@@ -432,10 +473,7 @@ fn compare(
         flag(
             invariant,
             id.into(),
-            format!(
-                "snapshot {index}: {} → {} cannot happen",
-                before.status, after.status
-            ),
+            format!("{} → {} cannot happen", before.status, after.status),
         );
     }
     for (num, b) in &before.batches {
@@ -445,7 +483,7 @@ fn compare(
             flag(
                 Invariant::BatchGraph,
                 format!("{id} batch {num}"),
-                format!("snapshot {index}: {b} → {a} cannot happen"),
+                format!("{b} → {a} cannot happen"),
             );
         }
     }
@@ -456,8 +494,37 @@ fn compare(
             flag(
                 Invariant::InstanceGraph,
                 format!("{id} {iid}"),
-                format!("snapshot {index}: {b} → {a} cannot happen"),
+                format!("{b} → {a} cannot happen"),
             );
+        }
+    }
+    if before.status.is_terminal() {
+        // INV-TERMINAL-SETTLED between polls (OQ-26: a CANCELLED origin's in-flight instances
+        // may still finish).
+        let may_fly = before.status == ActivityStatus::Cancelled;
+        for (num, b) in &before.batches {
+            if let Some(a) = after.batches.get(num)
+                && a != b
+                && !(may_fly && matches!(b, BatchStatus::Init | BatchStatus::Running))
+            {
+                flag(
+                    Invariant::TerminalSettled,
+                    format!("{id} batch {num}"),
+                    format!("{b} → {a} after the activity ended {}", before.status),
+                );
+            }
+        }
+        for (iid, b) in &before.instances {
+            if let Some(a) = after.instances.get(iid)
+                && a != b
+                && !(may_fly && b.is_in_flight())
+            {
+                flag(
+                    Invariant::TerminalSettled,
+                    format!("{id} {iid}"),
+                    format!("{b} → {a} after the activity ended {}", before.status),
+                );
+            }
         }
     }
 }

@@ -2,6 +2,9 @@
 //! (activities, batches, instances, group) and testing every invariant against it: some at each
 //! record, the rest once all records of an instant are in (the engine changes several things
 //! in one instant, e.g. creating a rollback before cancelling its origin).
+//!
+//! The work is linear in the timeline: instant-level checks look only at what the instant
+//! touched (dirty instances and batches) and keep running counts (capacity floor, surge).
 
 use super::graph::{activity_step, batch_step, instance_step, instance_terminal};
 use super::{Invariant, MAX_VIOLATIONS, Violation};
@@ -11,9 +14,12 @@ use crate::api::{
     LifeCycleState, RefreshMode, RefreshSettings,
 };
 use crate::time::SimTime;
-use crate::timeline::{Event, LifeCycleCause, Names, Record, ScalingCause, Sym, Timeline};
+use crate::timeline::record::render_digest;
+use crate::timeline::{
+    Event, LifeCycleCause, Names, Record, RunEndReason, ScalingCause, StatusCause, Sym, Timeline,
+};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone)]
 struct Item {
@@ -32,6 +38,10 @@ struct Batch {
     members: Vec<Sym>,
     started: Option<SimTime>,
     ended: Option<SimTime>,
+    /// Members INIT or RUNNING.
+    in_flight: u32,
+    /// Touched in the current instant (INV-NOT-FOUND-NON-BLOCKING is checked then).
+    dirty: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -48,16 +58,27 @@ struct Activity {
     created: SimTime,
     started: Option<SimTime>,
     ended: Option<SimTime>,
+    /// OQ-26: CANCELLED because a rollback of it was created; its in-flight instances may
+    /// finish after its EndTime.
+    ended_by_rollback: bool,
+    /// Became terminal in the current instant: INV-TERMINAL-SETTLED is checked at its end.
+    settle_pending: bool,
     /// Batch number being (or last) run; 1 until a batch starts (OQ-9).
     current_batch: u32,
     /// A failed batch under AUTO_PAUSE is waiting for a Resume (INV-FAILED-BATCH-PAUSES).
     awaiting_resume: bool,
+    /// The batch (1-based) that failed under AUTO_PAUSE while the activity has not yet gone to
+    /// FAILED_PAUSE: its next status must be FAILED_PAUSE.
+    must_fail_pause: Option<u32>,
     plan_checked: bool,
-    /// For NORMAL activities: the instances eligible just before creation (OQ-3).
+    /// The instances its plan must hold: for NORMAL, those IN_SERVICE and not in standby just
+    /// before creation (OQ-3); for ROLLBACK, OQ-25 rule 7's set R.
     eligible: Vec<Sym>,
     /// Image each instance had before this activity first reinstalled it.
     pre_images: BTreeMap<Sym, Sym>,
     phase: crate::timeline::Phase,
+    /// Its surge instances alive now (INV-SURGE-BOUNDED, INV-SURGE-GONE).
+    surge_live: u32,
 }
 
 impl Activity {
@@ -67,6 +88,27 @@ impl Activity {
             (_, p) => p,
         }
     }
+
+    /// OQ-26: a rollback never surges.
+    fn surge_bound(&self) -> u32 {
+        match self.activity_type {
+            ActivityType::Normal => self.settings.max_surge,
+            ActivityType::Rollback => 0,
+        }
+    }
+}
+
+/// What one instance adds to the capacity-floor sums (recomputed when the instance is touched).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Contribution {
+    /// Frozen into a non-terminal activity (or in flight in a terminal one): counts in E.
+    member: bool,
+    /// A member whose absence from service the refresh rules allow.
+    out: bool,
+    /// A member that is in service, or whose REPLACE replacement is.
+    served: bool,
+    /// A surge instance in service: counts in U.
+    surge_in_service: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -81,7 +123,21 @@ struct Instance {
     /// Its latest refresh attempt failed and it has not been back in service since.
     refresh_failed: bool,
     /// For a surge instance: the activity whose scale-out created it.
-    surge_owner: Option<Sym>,
+    surge_owner: Option<usize>,
+    /// OQ-11: the frozen instance this one was created to replace.
+    replaces: Option<Sym>,
+    /// OQ-11: the latest instance created to replace this one.
+    replaced_by: Option<Sym>,
+    /// Activities (indices) this instance is frozen into.
+    memberships: Vec<usize>,
+    contribution: Contribution,
+    dirty: bool,
+}
+
+impl Instance {
+    fn in_service(&self) -> bool {
+        self.in_group && self.state == LifeCycleState::InService
+    }
 }
 
 struct Checker<'t> {
@@ -97,13 +153,24 @@ struct Checker<'t> {
     enabled_before: Option<EnabledStatus>,
     disabled_by_call: bool,
     refresh_active: bool,
-    lc_images: BTreeMap<u32, Sym>,
+    /// Per launch-configuration version: its image and its fields digest (when recorded).
+    lc: BTreeMap<u32, (Sym, Option<u64>)>,
     lc_current: u32,
-    max_surge: u32,
     /// API calls seen and not yet answered: request id → (action, activity named in the body).
     calls: BTreeMap<Sym, (Action, Option<Sym>)>,
     /// Activities a ResumeInstanceRefresh call is acting on right now.
     resuming: Vec<Sym>,
+    /// Touched in the current instant.
+    dirty_instances: Vec<Sym>,
+    dirty_batches: Vec<(usize, usize)>,
+    /// Capacity-floor sums: E, out, U, and the members neither out nor served.
+    floor_members: i64,
+    floor_out: i64,
+    floor_surge: i64,
+    unserved: BTreeSet<Sym>,
+    /// Surge instances alive, and those with no owner.
+    live_surge: u32,
+    run_end: Option<RunEndReason>,
 }
 
 /// OQ-12/OQ-23: done for a SUCCESSFUL activity (FAILED counts only when skipped by CONTINUE).
@@ -115,12 +182,30 @@ fn item_done(item: &Item) -> bool {
     }
 }
 
+fn unsettled_batch(status: Option<BatchStatus>) -> bool {
+    matches!(
+        status,
+        None | Some(BatchStatus::Waiting | BatchStatus::Init | BatchStatus::Running)
+    )
+}
+
+fn unsettled_instance(status: InstanceStatus) -> bool {
+    matches!(
+        status,
+        InstanceStatus::Waiting | InstanceStatus::Init | InstanceStatus::Running
+    )
+}
+
 fn enabled_text(e: Option<EnabledStatus>) -> &'static str {
     e.map(EnabledStatus::as_str).unwrap_or("unknown")
 }
 
 fn opt_text<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map(|x| x.to_string()).unwrap_or_else(|| "none".into())
+}
+
+fn digest_text(d: Option<u64>) -> String {
+    d.map(render_digest).unwrap_or_else(|| "unknown".into())
 }
 
 /// Checks every invariant over a timeline; returns the violations (at most `MAX_VIOLATIONS`).
@@ -147,11 +232,18 @@ pub fn check_timeline_and_describe(
         enabled_before: None,
         disabled_by_call: false,
         refresh_active: false,
-        lc_images: BTreeMap::new(),
+        lc: BTreeMap::new(),
         lc_current: 0,
-        max_surge: 0,
         calls: BTreeMap::new(),
         resuming: Vec::new(),
+        dirty_instances: Vec::new(),
+        dirty_batches: Vec::new(),
+        floor_members: 0,
+        floor_out: 0,
+        floor_surge: 0,
+        unserved: BTreeSet::new(),
+        live_surge: 0,
+        run_end: None,
     };
     let records = &timeline.records;
     for (i, record) in records.iter().enumerate() {
@@ -180,11 +272,16 @@ impl Checker<'_> {
         self.names.get(sym)
     }
 
+    fn pair_name(&self, activity: Sym, instance: Sym) -> String {
+        format!("{} {}", self.name(activity), self.name(instance))
+    }
+
     fn flag(&mut self, invariant: Invariant, entity: impl Into<String>, detail: impl Into<String>) {
         if self.out.len() < MAX_VIOLATIONS {
             self.out.push(Violation {
                 invariant,
                 time: self.now,
+                poll: None,
                 entity: entity.into(),
                 detail: detail.into(),
             });
@@ -208,6 +305,28 @@ impl Checker<'_> {
         self.activities.iter().filter(|a| !a.status.is_terminal())
     }
 
+    /// Marks an instance (and the frozen instance it replaces) for the capacity recount.
+    fn touch(&mut self, sym: Sym) {
+        let mut next = Some(sym);
+        while let Some(s) = next.take() {
+            if let Some(inst) = self.instances.get_mut(&s) {
+                if !inst.dirty {
+                    inst.dirty = true;
+                    self.dirty_instances.push(s);
+                }
+                next = inst.replaces;
+            }
+        }
+    }
+
+    fn touch_batch(&mut self, a: usize, b: usize) {
+        let batch = &mut self.activities[a].batches[b];
+        if !batch.dirty {
+            batch.dirty = true;
+            self.dirty_batches.push((a, b));
+        }
+    }
+
     fn record(&mut self, record: &Record) {
         if let Some((t, seq)) = self.last {
             if record.time < t {
@@ -229,6 +348,17 @@ impl Checker<'_> {
                 );
             }
         }
+        if let Some(reason) = self.run_end {
+            self.flag(
+                Invariant::TimeOrder,
+                "",
+                format!(
+                    "a {} record follows the run_end ({}) record",
+                    record.event.kind(),
+                    reason.as_str()
+                ),
+            );
+        }
         self.last = Some((record.time, record.seq));
         match &record.event {
             Event::InstanceJoined {
@@ -237,27 +367,38 @@ impl Checker<'_> {
                 image,
                 instance_type,
                 surge,
+                fields,
+                replaces,
                 ..
-            } => {
-                self.instances.insert(
-                    *instance,
-                    Instance {
-                        in_group: true,
-                        state: *state,
-                        surge: *surge,
-                        image: *image,
-                        instance_type: *instance_type,
-                        outside: *state != LifeCycleState::InService,
-                        refresh_failed: false,
-                        surge_owner: if *surge { self.scaling_out() } else { None },
-                    },
-                );
-                self.check_surge_bounded();
-            }
+            } => self.joined(
+                *instance,
+                *state,
+                *image,
+                *instance_type,
+                *surge,
+                *fields,
+                *replaces,
+            ),
             Event::InstanceLeft { instance, .. } => {
+                // Gone by the refresh's own hand (a REPLACE removal of the old instance) only
+                // while it is being refreshed; otherwise from outside.
+                let refreshing = self.in_flight_somewhere(*instance);
+                let mut owner = None;
                 if let Some(i) = self.instances.get_mut(instance) {
+                    if i.in_group && i.surge {
+                        owner = Some(i.surge_owner);
+                    }
                     i.in_group = false;
+                    i.outside |= !refreshing;
                 }
+                if let Some(owner) = owner {
+                    self.live_surge = self.live_surge.saturating_sub(1);
+                    if let Some(a) = owner {
+                        let act = &mut self.activities[a];
+                        act.surge_live = act.surge_live.saturating_sub(1);
+                    }
+                }
+                self.touch(*instance);
             }
             Event::LifeCycle {
                 instance,
@@ -265,8 +406,9 @@ impl Checker<'_> {
                 cause,
                 ..
             } => {
-                // A hook belongs to the refresh only while the instance is being refreshed;
-                // otherwise it is a scaling operation's (a manual removal, a scale-in).
+                // A hook or a scaling activity belongs to the refresh while the instance is
+                // being refreshed (a REPLACE removal of the old instance); otherwise it is a
+                // scaling operation's (a manual removal, a scale-in).
                 let refreshing = self.in_flight_somewhere(*instance);
                 if let Some(i) = self.instances.get_mut(instance) {
                     i.state = *to;
@@ -275,18 +417,17 @@ impl Checker<'_> {
                         i.refresh_failed = false;
                     } else {
                         match cause {
-                            LifeCycleCause::External
-                            | LifeCycleCause::Api
-                            | LifeCycleCause::ScalingActivity => i.outside = true,
-                            LifeCycleCause::Hook | LifeCycleCause::HookDone => {
-                                i.outside |= !refreshing
-                            }
+                            LifeCycleCause::External | LifeCycleCause::Api => i.outside = true,
+                            LifeCycleCause::ScalingActivity
+                            | LifeCycleCause::Hook
+                            | LifeCycleCause::HookDone => i.outside |= !refreshing,
                             LifeCycleCause::RefreshStart
                             | LifeCycleCause::RefreshDone
                             | LifeCycleCause::Created => {}
                         }
                     }
                 }
+                self.touch(*instance);
             }
             Event::GroupEnabled { from, to, .. } => {
                 if let Some(known) = self.group_enabled
@@ -340,8 +481,11 @@ impl Checker<'_> {
                 *instances,
             ),
             Event::ActivityStatus {
-                activity, from, to, ..
-            } => self.activity_status(*activity, *from, *to),
+                activity,
+                from,
+                to,
+                cause,
+            } => self.activity_status(*activity, *from, *to, *cause),
             Event::BatchStatus {
                 activity,
                 batch,
@@ -381,10 +525,23 @@ impl Checker<'_> {
                 image,
                 instance_type,
                 lc_version,
+                fields,
                 ..
-            } => self.reinstalled(*activity, *instance, *image, *instance_type, *lc_version),
-            Event::LaunchConfig { version, image, .. } => {
-                self.lc_images.insert(*version, *image);
+            } => self.reinstalled(
+                *activity,
+                *instance,
+                *image,
+                *instance_type,
+                *lc_version,
+                *fields,
+            ),
+            Event::LaunchConfig {
+                version,
+                image,
+                fields,
+                ..
+            } => {
+                self.lc.insert(*version, (*image, *fields));
                 self.lc_current = *version;
             }
             Event::ApiCall {
@@ -421,6 +578,7 @@ impl Checker<'_> {
                     self.activities[a].phase = *to;
                 }
             }
+            Event::RunEnd { reason } => self.run_end = Some(*reason),
             Event::ScalingActivity { .. }
             | Event::GroupStatus { .. }
             | Event::RoleAuthorized { .. }
@@ -428,6 +586,110 @@ impl Checker<'_> {
             | Event::HookStarted { .. }
             | Event::HookCompleted { .. }
             | Event::ScalingIgnored { .. } => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn joined(
+        &mut self,
+        instance: Sym,
+        state: LifeCycleState,
+        image: Sym,
+        instance_type: Sym,
+        surge: bool,
+        fields: Option<u64>,
+        replaces: Option<Sym>,
+    ) {
+        let surge_owner = if surge { self.scaling_out() } else { None };
+        let memberships = self
+            .instances
+            .get(&instance)
+            .map(|i| i.memberships.clone())
+            .unwrap_or_default();
+        self.instances.insert(
+            instance,
+            Instance {
+                in_group: true,
+                state,
+                surge,
+                image,
+                instance_type,
+                outside: state != LifeCycleState::InService,
+                refresh_failed: false,
+                surge_owner,
+                replaces,
+                replaced_by: None,
+                memberships,
+                contribution: Contribution::default(),
+                dirty: false,
+            },
+        );
+        // The fresh entry starts with a zero contribution: take the old one out of the sums.
+        self.touch(instance);
+        if surge {
+            self.live_surge += 1;
+            self.surge_joined(instance, surge_owner);
+        }
+        if let Some(old) = replaces {
+            if let Some(o) = self.instances.get_mut(&old) {
+                o.replaced_by = Some(instance);
+            }
+            self.check_replacement(instance, old, image, fields);
+        }
+    }
+
+    /// INV-SURGE-BOUNDED: each activity's own surge instances never exceed its MaxSurge.
+    fn surge_joined(&mut self, instance: Sym, owner: Option<usize>) {
+        let name = self.name(instance).to_string();
+        let Some(a) = owner else {
+            self.flag(
+                Invariant::SurgeBounded,
+                name,
+                "a surge instance joined while no activity was in its MaxSurge scale-out phase",
+            );
+            return;
+        };
+        let act = &mut self.activities[a];
+        act.surge_live += 1;
+        let (live, bound, id) = (act.surge_live, act.surge_bound(), act.id);
+        if live > bound {
+            let entity = self.name(id).to_string();
+            self.flag(
+                Invariant::SurgeBounded,
+                entity,
+                format!("{live} of its surge instances alive (latest {name}), MaxSurge {bound}"),
+            );
+        }
+    }
+
+    /// INV-REINSTALL-FIELDS for a REPLACE replacement: created from the current launch
+    /// configuration (its image and other refreshable fields).
+    fn check_replacement(&mut self, new: Sym, old: Sym, image: Sym, fields: Option<u64>) {
+        let entity = format!("{} (replacing {})", self.name(new), self.name(old));
+        let Some(&(lc_image, lc_fields)) = self.lc.get(&self.lc_current) else {
+            return;
+        };
+        let v = self.lc_current;
+        if image != lc_image {
+            let detail = format!(
+                "replacement created with {}, but launch configuration v{v} has {}",
+                self.name(image),
+                self.name(lc_image)
+            );
+            self.flag(Invariant::ReinstallFields, entity.clone(), detail);
+        }
+        if let (Some(got), Some(want)) = (fields, lc_fields)
+            && got != want
+        {
+            self.flag(
+                Invariant::ReinstallFields,
+                entity,
+                format!(
+                    "replacement created with refreshable fields {}, but launch configuration v{v} has {}",
+                    render_digest(got),
+                    render_digest(want)
+                ),
+            );
         }
     }
 
@@ -449,7 +711,6 @@ impl Checker<'_> {
             self.enabled_before = self.group_enabled;
             self.disabled_by_call = false;
         }
-        self.max_surge = self.max_surge.max(settings.max_surge);
         let eligible = match activity_type {
             ActivityType::Normal => self
                 .instances
@@ -457,7 +718,27 @@ impl Checker<'_> {
                 .filter(|(_, i)| i.in_group && !i.surge && i.state == LifeCycleState::InService)
                 .map(|(s, _)| *s)
                 .collect(),
-            ActivityType::Rollback => Vec::new(),
+            // OQ-25 rule 7: origin instances SUCCESSFUL, FAILED, INIT or RUNNING, still in the
+            // group.
+            ActivityType::Rollback => origin
+                .and_then(|o| self.by_id.get(&o))
+                .map(|&o| {
+                    self.activities[o]
+                        .items
+                        .iter()
+                        .filter(|(s, it)| {
+                            matches!(
+                                it.status,
+                                InstanceStatus::Successful
+                                    | InstanceStatus::Failed
+                                    | InstanceStatus::Init
+                                    | InstanceStatus::Running
+                            ) && self.instances.get(s).is_some_and(|i| i.in_group)
+                        })
+                        .map(|(s, _)| *s)
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         self.by_id.insert(id, self.activities.len());
         self.activities.push(Activity {
@@ -473,16 +754,26 @@ impl Checker<'_> {
             created: self.now,
             started: None,
             ended: None,
+            ended_by_rollback: false,
+            settle_pending: false,
             current_batch: 1,
             awaiting_resume: false,
+            must_fail_pause: None,
             plan_checked: false,
             eligible,
             pre_images: BTreeMap::new(),
             phase: crate::timeline::Phase::Init,
+            surge_live: 0,
         });
     }
 
-    fn activity_status(&mut self, activity: Sym, from: ActivityStatus, to: ActivityStatus) {
+    fn activity_status(
+        &mut self,
+        activity: Sym,
+        from: ActivityStatus,
+        to: ActivityStatus,
+        cause: StatusCause,
+    ) {
         let Some(a) = self.activity(activity) else {
             return;
         };
@@ -508,13 +799,37 @@ impl Checker<'_> {
                 format!("{known} → {to} is not a §10 transition"),
             );
         }
+        // §3.5, OQ-13, OQ-21: after a failed batch under AUTO_PAUSE the activity's next status
+        // is FAILED_PAUSE (an unrecoverable error may still make it FAILED, OQ-23).
+        if let Some(batch) = self.activities[a].must_fail_pause {
+            let allowed = to == ActivityStatus::FailedPause
+                || (to == ActivityStatus::Failed && cause == StatusCause::InternalError);
+            if !allowed {
+                self.flag(
+                    Invariant::FailedBatchPauses,
+                    &name,
+                    format!(
+                        "batch {batch} ended with a FAILED instance under FailProcess=AUTO_PAUSE, \
+                         then the activity went {known} → {to}; the next status must be FAILED_PAUSE"
+                    ),
+                );
+            }
+            self.activities[a].must_fail_pause = None;
+        }
         let act = &mut self.activities[a];
         act.status = to;
         if known == ActivityStatus::Init && to == ActivityStatus::Running && act.started.is_none() {
             act.started = Some(self.now);
         }
-        if to.is_terminal() {
+        if to.is_terminal() && !known.is_terminal() {
             act.ended = Some(self.now);
+            act.ended_by_rollback =
+                to == ActivityStatus::Cancelled && cause == StatusCause::RolledBack;
+            act.settle_pending = true;
+            let members: Vec<Sym> = act.items.keys().copied().collect();
+            for m in members {
+                self.touch(m);
+            }
         }
         if to == ActivityStatus::Successful {
             self.check_successful(a);
@@ -547,18 +862,31 @@ impl Checker<'_> {
                 ),
             );
         }
-        let own = self.activities[a].id;
-        let live = self
-            .instances
-            .values()
-            .filter(|i| i.surge && i.in_group && i.surge_owner == Some(own))
-            .count();
+        let live = self.activities[a].surge_live;
         if live > 0 {
             self.flag(
                 Invariant::SurgeGone,
                 &name,
                 format!("SUCCESSFUL while {live} of its surge instances are alive"),
             );
+        }
+    }
+
+    /// INV-TERMINAL-SETTLED: a batch or instance of a terminal activity changes only while it
+    /// settles in the instant it ended, or (OQ-26) when a rolled-back origin's in-flight
+    /// instance finishes.
+    fn check_change_after_end(&mut self, a: usize, entity: &str, what: String, in_flight: bool) {
+        let act = &self.activities[a];
+        let Some(ended) = act.ended else {
+            return;
+        };
+        if self.now > ended && !(act.ended_by_rollback && in_flight) {
+            let detail = format!(
+                "{what} after the activity ended {} at {} ms",
+                act.status,
+                ended.as_ms()
+            );
+            self.flag(Invariant::TerminalSettled, entity, detail);
         }
     }
 
@@ -590,6 +918,8 @@ impl Checker<'_> {
                 members: Vec::new(),
                 started: None,
                 ended: None,
+                in_flight: 0,
+                dirty: false,
             });
             if to != BatchStatus::Waiting {
                 self.flag(
@@ -639,6 +969,12 @@ impl Checker<'_> {
                 format!("{} → {to} is not a §10 transition", opt_text(known)),
             );
         }
+        if self.activities[a].status.is_terminal() {
+            let in_flight = matches!(known, Some(BatchStatus::Init | BatchStatus::Running))
+                && to != BatchStatus::Init;
+            let what = format!("changed {} → {to}", opt_text(known));
+            self.check_change_after_end(a, &entity, what, in_flight);
+        }
         if to == BatchStatus::Init {
             self.batch_starts(a, b, &entity);
         }
@@ -650,6 +986,7 @@ impl Checker<'_> {
                 "a finished batch ran again without a ResumeInstanceRefresh",
             );
         }
+        self.touch_batch(a, b);
         let act = &mut self.activities[a];
         let batch_state = &mut act.batches[b];
         batch_state.status = Some(to);
@@ -658,12 +995,16 @@ impl Checker<'_> {
         }
         if to.is_finished() && to != BatchStatus::Cancelled {
             batch_state.ended = Some(self.now);
-            let failed = act
-                .items
-                .values()
-                .any(|it| it.batch == batch && it.status == InstanceStatus::Failed && !it.skipped);
+            let failed = batch_state.members.iter().any(|m| {
+                act.items
+                    .get(m)
+                    .is_some_and(|it| it.status == InstanceStatus::Failed && !it.skipped)
+            });
             if failed && act.policy() == FailProcess::AutoPause && !act.status.is_terminal() {
                 act.awaiting_resume = true;
+                if act.status != ActivityStatus::FailedPause {
+                    act.must_fail_pause = Some(batch);
+                }
             }
         }
     }
@@ -673,23 +1014,32 @@ impl Checker<'_> {
         let act = &self.activities[a];
         let earlier_unfinished = act.batches[..b]
             .iter()
-            .any(|x| !x.status.is_some_and(BatchStatus::is_finished));
+            .position(|x| !x.status.is_some_and(BatchStatus::is_finished));
         let later_started = act.batches[b + 1..]
             .iter()
-            .any(|x| x.status != Some(BatchStatus::Waiting));
+            .position(|x| x.status != Some(BatchStatus::Waiting));
         let blocked = act.awaiting_resume && !self.resuming.contains(&act.id);
-        if earlier_unfinished || later_started {
+        let earlier_status = earlier_unfinished.map(|k| opt_text(act.batches[k].status));
+        let later_status = later_started.map(|k| opt_text(act.batches[b + 1 + k].status));
+        if let (Some(k), Some(status)) = (earlier_unfinished, earlier_status) {
             self.flag(
                 Invariant::BatchesSequential,
                 entity,
-                "started while another batch had not finished, or after a later batch",
+                format!("started while batch {} was still {status}", k + 1),
+            );
+        }
+        if let (Some(k), Some(status)) = (later_started, later_status) {
+            self.flag(
+                Invariant::BatchesSequential,
+                entity,
+                format!("started after the later batch {} ({status})", b + 2 + k),
             );
         }
         if blocked {
             self.flag(
                 Invariant::FailedBatchPauses,
                 entity,
-                "started after a failed batch without a ResumeInstanceRefresh",
+                "started after a failed batch (FailProcess=AUTO_PAUSE) without a ResumeInstanceRefresh",
             );
         }
         let act = &mut self.activities[a];
@@ -709,13 +1059,13 @@ impl Checker<'_> {
         let Some(a) = self.activity(activity) else {
             return;
         };
-        let entity = format!("{} {}", self.name(activity), self.name(instance));
         if from.is_none() {
-            let act = &mut self.activities[a];
+            let act = &self.activities[a];
             if act.items.contains_key(&instance) {
+                let entity = self.pair_name(activity, instance);
                 self.flag(
                     Invariant::BatchPlan,
-                    &entity,
+                    entity,
                     "the instance is planned twice",
                 );
                 return;
@@ -724,14 +1074,27 @@ impl Checker<'_> {
                 .checked_sub(1)
                 .filter(|b| *b < act.batches.len())
             else {
+                let entity = self.pair_name(activity, instance);
                 self.flag(
                     Invariant::BatchPlan,
-                    &entity,
+                    entity,
                     "planned into a batch that does not exist",
                 );
                 return;
             };
+            if to != InstanceStatus::Waiting {
+                let entity = self.pair_name(activity, instance);
+                self.flag(
+                    Invariant::InstanceGraph,
+                    entity,
+                    format!("planned as {to}, not WAITING"),
+                );
+            }
+            let act = &mut self.activities[a];
             act.batches[b].members.push(instance);
+            if to.is_in_flight() {
+                act.batches[b].in_flight += 1;
+            }
             act.items.insert(
                 instance,
                 Item {
@@ -742,40 +1105,43 @@ impl Checker<'_> {
                     lc_at_start: None,
                 },
             );
-            if to != InstanceStatus::Waiting {
-                self.flag(
-                    Invariant::InstanceGraph,
-                    &entity,
-                    format!("planned as {to}, not WAITING"),
-                );
+            if let Some(inst) = self.instances.get_mut(&instance) {
+                inst.memberships.push(a);
             }
+            self.touch(instance);
+            self.touch_batch(a, b);
             return;
         }
-        let Some(known) = self.activities[a].items.get(&instance).map(|it| it.status) else {
+        let Some(item) = self.activities[a].items.get(&instance) else {
+            let entity = self.pair_name(activity, instance);
             self.flag(
                 Invariant::InstanceGraph,
-                &entity,
+                entity,
                 "a record names an instance that was never planned",
             );
             return;
         };
+        let (known, item_batch) = (item.status, item.batch);
         if Some(known) != from {
+            let entity = self.pair_name(activity, instance);
             self.flag(
                 Invariant::InstanceGraph,
-                &entity,
+                entity,
                 format!("changed from {} but was {known}", opt_text(from)),
             );
         }
         if instance_terminal(known) {
+            let entity = self.pair_name(activity, instance);
             self.flag(
                 Invariant::TerminalStaysTerminal,
-                &entity,
+                entity,
                 format!("{known} changed to {to}"),
             );
         } else if !instance_step(Some(known), to) {
+            let entity = self.pair_name(activity, instance);
             self.flag(
                 Invariant::InstanceGraph,
-                &entity,
+                entity,
                 format!("{known} → {to} is not a §10 transition"),
             );
         }
@@ -783,17 +1149,29 @@ impl Checker<'_> {
             && to == InstanceStatus::Waiting
             && !self.resuming.contains(&activity)
         {
+            let entity = self.pair_name(activity, instance);
             self.flag(
                 Invariant::FailedBatchPauses,
-                &entity,
+                entity,
                 "retried without a ResumeInstanceRefresh",
             );
         }
+        if self.activities[a].status.is_terminal() {
+            let entity = self.pair_name(activity, instance);
+            let what = format!("changed {known} → {to}");
+            self.check_change_after_end(a, &entity, what, known.is_in_flight());
+        }
         let lc_current = self.lc_current;
-        let item = self.activities[a]
-            .items
-            .get_mut(&instance)
-            .expect("checked above");
+        let act = &mut self.activities[a];
+        let b = item_batch as usize - 1;
+        if let Some(batch_state) = act.batches.get_mut(b) {
+            match (known.is_in_flight(), to.is_in_flight()) {
+                (false, true) => batch_state.in_flight += 1,
+                (true, false) => batch_state.in_flight = batch_state.in_flight.saturating_sub(1),
+                (true, true) | (false, false) => {}
+            }
+        }
+        let item = act.items.get_mut(&instance).expect("checked above");
         item.status = to;
         item.last_activity = last_activity;
         if to == InstanceStatus::Running {
@@ -811,8 +1189,16 @@ impl Checker<'_> {
             match to {
                 InstanceStatus::Failed => inst.refresh_failed = true,
                 InstanceStatus::Successful => inst.refresh_failed = false,
-                _ => {}
+                InstanceStatus::Waiting
+                | InstanceStatus::Init
+                | InstanceStatus::Running
+                | InstanceStatus::Cancelled
+                | InstanceStatus::NotFound => {}
             }
+        }
+        self.touch(instance);
+        if b < self.activities[a].batches.len() {
+            self.touch_batch(a, b);
         }
     }
 
@@ -823,6 +1209,7 @@ impl Checker<'_> {
         image: Sym,
         instance_type: Sym,
         lc_version: u32,
+        fields: Option<u64>,
     ) {
         let Some(a) = self.activity(activity) else {
             return;
@@ -858,18 +1245,40 @@ impl Checker<'_> {
                 format!("applied launch configuration v{lc_version}, but v{} was current when its reinstall started", opt_text(item_lc)),
             );
         }
+        let (lc_image, lc_fields) = match self.lc.get(&lc_version) {
+            Some(&(image, fields)) => (Some(image), fields),
+            None => (None, None),
+        };
+        // §1.1 rule 1, OQ-26: UserData, EnhancedService, HostName and LoginSettings always come
+        // from the launch configuration read at reinstall start, rollbacks included.
+        if let (Some(got), Some(want)) = (fields, lc_fields)
+            && got != want
+        {
+            let kind = match self.activities[a].activity_type {
+                ActivityType::Normal => "reinstalled",
+                ActivityType::Rollback => "rolled back",
+            };
+            self.flag(
+                Invariant::ReinstallFields,
+                &entity,
+                format!(
+                    "{kind} with refreshable fields {}, but launch configuration v{lc_version} has {} (UserData, EnhancedService, HostName, LoginSettings)",
+                    render_digest(got),
+                    digest_text(Some(want))
+                ),
+            );
+        }
         let act = &self.activities[a];
         match act.activity_type {
             ActivityType::Normal => {
-                let expected = self.lc_images.get(&lc_version).copied();
-                if expected != Some(image) {
+                if lc_image != Some(image) {
                     self.flag(
                         Invariant::ReinstallFields,
                         &entity,
                         format!(
                             "reinstalled {} but launch configuration v{lc_version} has {}",
                             self.name(image),
-                            expected
+                            lc_image
                                 .map(|s| self.name(s).to_string())
                                 .unwrap_or_else(|| "no image".into())
                         ),
@@ -998,23 +1407,57 @@ impl Checker<'_> {
                 );
             }
         }
+        self.check_batches_progress();
         for a in 0..self.activities.len() {
-            self.check_batches_progress(a);
-            let act = &self.activities[a];
-            if act.awaiting_resume
-                && act.status == ActivityStatus::Running
-                && !self.resuming.contains(&act.id)
+            if let Some(batch) = self.activities[a].must_fail_pause
+                && !self.resuming.contains(&self.activities[a].id)
             {
+                let act = &self.activities[a];
                 let name = self.name(act.id).to_string();
-                self.flag(
-                    Invariant::FailedBatchPauses,
-                    name,
-                    "a batch failed under AUTO_PAUSE but the activity did not pause",
+                let detail = format!(
+                    "batch {batch} ended with a FAILED instance under FailProcess=AUTO_PAUSE, but the activity stayed {} instead of going to FAILED_PAUSE",
+                    act.status
                 );
-                self.activities[a].awaiting_resume = false;
+                self.flag(Invariant::FailedBatchPauses, name, detail);
+                self.activities[a].must_fail_pause = None;
+            }
+            if self.activities[a].settle_pending {
+                self.activities[a].settle_pending = false;
+                self.check_settled(a);
             }
         }
         self.check_capacity_floor();
+    }
+
+    /// INV-TERMINAL-SETTLED at the end of the instant an activity became terminal.
+    fn check_settled(&mut self, a: usize) {
+        let act = &self.activities[a];
+        // OQ-26: a rolled-back origin's INIT/RUNNING instances finish after it ends.
+        let allowed_in_flight = act.ended_by_rollback;
+        let mut problems = Vec::new();
+        for (k, b) in act.batches.iter().enumerate() {
+            let in_flight = matches!(b.status, Some(BatchStatus::Init | BatchStatus::Running));
+            if unsettled_batch(b.status) && !(allowed_in_flight && in_flight) {
+                problems.push(format!("batch {} {}", k + 1, opt_text(b.status)));
+            }
+        }
+        for (s, it) in &act.items {
+            if unsettled_instance(it.status) && !(allowed_in_flight && it.status.is_in_flight()) {
+                problems.push(format!("{} {}", self.name(*s), it.status));
+            }
+        }
+        if !problems.is_empty() {
+            let name = self.name(act.id).to_string();
+            let total = problems.len();
+            problems.truncate(5);
+            let detail = format!(
+                "{} with {total} batch(es)/instance(s) still WAITING, INIT or RUNNING: {}{}",
+                act.status,
+                problems.join(", "),
+                if total > 5 { ", …" } else { "" }
+            );
+            self.flag(Invariant::TerminalSettled, name, detail);
+        }
     }
 
     /// INV-BATCH-PLAN once an activity's creation instant is over.
@@ -1046,136 +1489,219 @@ impl Checker<'_> {
         if act.batches.iter().any(|b| b.size != b.members.len() as u32) {
             problems.push("a batch's size differs from its instances".into());
         }
-        if act.activity_type == ActivityType::Normal {
-            let mut planned: Vec<Sym> = act.items.keys().copied().collect();
-            planned.sort();
-            let mut eligible = act.eligible.clone();
-            eligible.sort();
-            if planned != eligible {
-                problems.push(format!(
-                    "{} instances planned but {} were IN_SERVICE and not in standby at Start",
-                    planned.len(),
-                    eligible.len()
-                ));
-            }
+        let planned: BTreeSet<Sym> = act.items.keys().copied().collect();
+        let eligible: BTreeSet<Sym> = act.eligible.iter().copied().collect();
+        if planned != eligible {
+            let names = |set: Vec<&Sym>| {
+                let mut v: Vec<&str> = set.iter().take(5).map(|s| self.name(**s)).collect();
+                if set.len() > 5 {
+                    v.push("…");
+                }
+                v.join(", ")
+            };
+            let extra = names(planned.difference(&eligible).collect());
+            let missing = names(eligible.difference(&planned).collect());
+            let rule = match act.activity_type {
+                ActivityType::Normal => {
+                    "were IN_SERVICE and not in standby at Start (OQ-3)".to_string()
+                }
+                ActivityType::Rollback => format!(
+                    "make OQ-25 rule 7's set (origin {} instances SUCCESSFUL, FAILED, INIT or RUNNING still in the group)",
+                    act.origin.map(|o| self.name(o)).unwrap_or("?")
+                ),
+            };
+            problems.push(format!(
+                "{} instances planned but {} {rule}; planned but not eligible: [{extra}]; eligible but not planned: [{missing}]",
+                planned.len(),
+                eligible.len(),
+            ));
         }
         for problem in problems {
             self.flag(Invariant::BatchPlan, &name, problem);
         }
     }
 
-    /// INV-NOT-FOUND-NON-BLOCKING: a running batch has something in flight.
-    fn check_batches_progress(&mut self, a: usize) {
-        let act = &self.activities[a];
-        for (b, batch) in act.batches.iter().enumerate() {
-            if matches!(batch.status, Some(BatchStatus::Init | BatchStatus::Running)) {
-                let in_flight = batch
-                    .members
-                    .iter()
-                    .any(|m| act.items.get(m).is_some_and(|it| it.status.is_in_flight()));
-                if !in_flight {
-                    let entity = format!("{} batch {}", self.name(act.id), b + 1);
-                    self.flag(
-                        Invariant::NotFoundNeverBlocks,
-                        entity,
-                        "INIT/RUNNING with no instance in flight",
-                    );
-                    return;
-                }
+    /// INV-NOT-FOUND-NON-BLOCKING: a running batch has something in flight (checked for the
+    /// batches the instant touched).
+    fn check_batches_progress(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty_batches);
+        for &(a, b) in &dirty {
+            let batch = &mut self.activities[a].batches[b];
+            batch.dirty = false;
+            if matches!(batch.status, Some(BatchStatus::Init | BatchStatus::Running))
+                && batch.in_flight == 0
+            {
+                let status = opt_text(batch.status);
+                let entity = format!("{} batch {}", self.name(self.activities[a].id), b + 1);
+                self.flag(
+                    Invariant::NotFoundNeverBlocks,
+                    entity,
+                    format!("{status} with no instance INIT or RUNNING"),
+                );
             }
         }
+        self.dirty_batches = dirty;
+        self.dirty_batches.clear();
     }
 
-    /// INV-CAPACITY-FLOOR.
-    fn check_capacity_floor(&mut self) {
-        let mut members: BTreeMap<Sym, bool> = BTreeMap::new(); // instance → counts as out
-        for act in &self.activities {
-            let active = !act.status.is_terminal();
-            for (sym, item) in &act.items {
-                if !(active || item.status.is_in_flight()) {
-                    continue;
+    /// One instance's capacity-floor contribution, from the records so far.
+    fn contribution(&self, sym: Sym, inst: &Instance) -> Contribution {
+        let mut c = Contribution {
+            surge_in_service: inst.surge && inst.in_service(),
+            ..Contribution::default()
+        };
+        let not_in_service = inst.state != LifeCycleState::InService;
+        for &a in &inst.memberships {
+            let act = &self.activities[a];
+            let Some(item) = act.items.get(&sym) else {
+                continue;
+            };
+            if act.status.is_terminal() && !item.status.is_in_flight() {
+                continue;
+            }
+            c.member = true;
+            let out = match act.mode {
+                // OQ-10: out of service while reinstalled; gone; failed into standby; taken out
+                // from outside.
+                RefreshMode::RollingUpdateReset => {
+                    item.status.is_in_flight()
+                        || !inst.in_group
+                        || (inst.refresh_failed && not_in_service)
+                        || (inst.outside && not_in_service)
                 }
-                let Some(inst) = self.instances.get(sym) else {
-                    continue;
-                };
-                let in_flight_reset =
-                    item.status.is_in_flight() && act.mode == RefreshMode::RollingUpdateReset;
-                let out = in_flight_reset
-                    || !inst.in_group
-                    || (inst.refresh_failed && inst.state != LifeCycleState::InService)
-                    || (inst.outside && inst.state != LifeCycleState::InService);
-                *members.entry(*sym).or_insert(false) |= out;
+                // OQ-11: the refresh's own removal of the old instance is not a loss (its
+                // replacement stands in); only NOT_FOUND or an outside cause (including a
+                // removal from outside after the item ended FAILED) is.
+                RefreshMode::RollingUpdateReplace => {
+                    item.status == InstanceStatus::NotFound
+                        || (inst.outside && !inst.in_service())
+                        || (inst.in_group && inst.refresh_failed && not_in_service)
+                }
+            };
+            c.out |= out;
+        }
+        if c.member {
+            let replacement_serves = inst
+                .replaced_by
+                .and_then(|r| self.instances.get(&r))
+                .is_some_and(Instance::in_service);
+            c.served = inst.in_service() || replacement_serves;
+        }
+        c
+    }
+
+    /// INV-CAPACITY-FLOOR at the end of an instant, from running sums.
+    fn check_capacity_floor(&mut self) {
+        let dirty = std::mem::take(&mut self.dirty_instances);
+        for &s in &dirty {
+            let Some(inst) = self.instances.get(&s) else {
+                continue;
+            };
+            let new = self.contribution(s, inst);
+            let inst = self.instances.get_mut(&s).expect("looked up above");
+            let old = std::mem::replace(&mut inst.contribution, new);
+            inst.dirty = false;
+            self.floor_members += i64::from(new.member) - i64::from(old.member);
+            self.floor_out += i64::from(new.member && new.out) - i64::from(old.member && old.out);
+            self.floor_surge += i64::from(new.surge_in_service) - i64::from(old.surge_in_service);
+            if new.member && !new.out && !new.served {
+                self.unserved.insert(s);
+            } else {
+                self.unserved.remove(&s);
             }
         }
-        if members.is_empty() {
+        self.dirty_instances = dirty;
+        self.dirty_instances.clear();
+        if self.floor_members == 0 || self.unserved.is_empty() {
             return;
         }
-        let e = members.len() as i64;
-        let out = members.values().filter(|o| **o).count() as i64;
-        let in_service = |i: &Instance| i.in_group && i.state == LifeCycleState::InService;
-        let u = self
-            .instances
-            .values()
-            .filter(|i| i.surge && in_service(i))
-            .count() as i64;
-        let total = self.instances.values().filter(|i| in_service(i)).count() as i64;
+        let (e, out, u) = (self.floor_members, self.floor_out, self.floor_surge);
+        let missing = self.unserved.len() as i64;
         let floor = e - out + u;
-        if total < floor {
-            let missing: Vec<String> = members
-                .iter()
-                .filter(|(s, out)| !**out && !self.instances.get(s).is_some_and(in_service))
-                .map(|(s, _)| self.name(*s).to_string())
-                .take(5)
-                .collect();
-            self.flag(
-                Invariant::CapacityFloor,
-                "group",
-                format!("{total} in service < floor {floor} (E {e} − out {out} + surge {u}); out of service without cause: {}", missing.join(", ")),
-            );
-        }
+        let in_service = floor - missing;
+        let names: Vec<&str> = self
+            .unserved
+            .iter()
+            .take(5)
+            .map(|s| self.name(*s))
+            .collect();
+        let detail = format!(
+            "{in_service} in service < floor {floor} (E {e} − out {out} + surge {u}); out of service without cause: {}{}",
+            names.join(", "),
+            if missing > 5 { ", …" } else { "" }
+        );
+        self.flag(Invariant::CapacityFloor, "group", detail);
     }
 
     /// The activity in its MaxSurge scale-out phase, if any.
-    fn scaling_out(&self) -> Option<Sym> {
+    fn scaling_out(&self) -> Option<usize> {
         self.activities
             .iter()
-            .find(|a| a.phase == crate::timeline::Phase::SurgeOut)
-            .map(|a| a.id)
+            .position(|a| a.phase == crate::timeline::Phase::SurgeOut)
     }
 
     fn in_flight_somewhere(&self, instance: Sym) -> bool {
-        self.activities.iter().any(|a| {
-            a.items
-                .get(&instance)
-                .is_some_and(|it| it.status.is_in_flight())
+        self.instances.get(&instance).is_some_and(|inst| {
+            inst.memberships.iter().any(|&a| {
+                self.activities[a]
+                    .items
+                    .get(&instance)
+                    .is_some_and(|it| it.status.is_in_flight())
+            })
         })
     }
 
-    fn live_surge(&self) -> u32 {
-        self.instances
-            .values()
-            .filter(|i| i.surge && i.in_group)
-            .count() as u32
-    }
-
-    fn check_surge_bounded(&mut self) {
-        let live = self.live_surge();
-        if live > self.max_surge {
-            self.flag(
-                Invariant::SurgeBounded,
-                "group",
-                format!("{live} surge instances alive, MaxSurge {}", self.max_surge),
-            );
+    fn timeline_end(&mut self) {
+        match self.run_end {
+            Some(RunEndReason::Idle) => self.check_idle_end(),
+            Some(RunEndReason::Bound | RunEndReason::Until) => {}
+            None => {
+                let live = self.live_surge;
+                if live > 0 && self.activities.iter().all(|a| a.status.is_terminal()) {
+                    self.flag(
+                        Invariant::SurgeGone,
+                        "group",
+                        format!("{live} surge instances still alive at the end"),
+                    );
+                }
+            }
         }
     }
 
-    fn timeline_end(&mut self) {
-        let live = self.live_surge();
-        if live > 0 && self.activities.iter().all(|a| a.status.is_terminal()) {
+    /// The run ended idle: nothing more will happen, so an activity neither paused nor
+    /// terminal is stalled, and surge instances of ended activities are left behind.
+    fn check_idle_end(&mut self) {
+        let mut owned = 0;
+        for a in 0..self.activities.len() {
+            let act = &self.activities[a];
+            owned += act.surge_live;
+            let name = self.name(act.id).to_string();
+            if !act.status.is_terminal() && !act.status.is_paused() {
+                let in_flight: u32 = act.batches.iter().map(|b| b.in_flight).sum();
+                let waiting = act
+                    .items
+                    .values()
+                    .filter(|it| it.status == InstanceStatus::Waiting)
+                    .count();
+                let detail = format!(
+                    "the run ended idle with the activity {} (batch {}, {in_flight} instance(s) INIT/RUNNING, {waiting} WAITING): nothing is left to move it (stalled)",
+                    act.status, act.current_batch
+                );
+                self.flag(Invariant::NotFoundNeverBlocks, name, detail);
+            } else if act.status.is_terminal() && act.surge_live > 0 {
+                let detail = format!(
+                    "the run ended idle with {} of its surge instances alive after it ended {}",
+                    act.surge_live, act.status
+                );
+                self.flag(Invariant::SurgeGone, name, detail);
+            }
+        }
+        let unowned = self.live_surge.saturating_sub(owned);
+        if unowned > 0 {
             self.flag(
                 Invariant::SurgeGone,
                 "group",
-                format!("{live} surge instances still alive at the end"),
+                format!("the run ended idle with {unowned} surge instance(s) of no activity alive"),
             );
         }
     }

@@ -457,6 +457,7 @@ impl World {
         }
         let version = self.launch_configs.len() as u32;
         let image = self.names.intern(&spec.image_id);
+        let fields = spec.fields_digest();
         self.launch_configs.push(super::world::LaunchConfig {
             version,
             spec,
@@ -466,6 +467,7 @@ impl World {
             version,
             image,
             changed: changed.join(",").into_boxed_str(),
+            fields: Some(fields),
         });
     }
 

@@ -19,6 +19,18 @@ use crate::timeline::{Departure, Event, LifeCycleCause, Sym};
 impl World {
     /// A new instance from the current launch configuration, joining in `CREATING`.
     pub fn new_instance(&mut self, surge: bool, draws: &mut dyn Draws, fx: &mut Fx) -> u32 {
+        self.new_instance_for(surge, None, draws, fx)
+    }
+
+    /// As `new_instance`; `replaces` names the frozen instance a REPLACE-mode instance stands
+    /// in for (OQ-11), recorded in its `instance_joined`.
+    pub fn new_instance_for(
+        &mut self,
+        surge: bool,
+        replaces: Option<Sym>,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> u32 {
         let id = self.fresh_id(IdKind::Instance, draws);
         let lc = self.current_lc().clone();
         let spec = InstanceSpec {
@@ -31,7 +43,8 @@ impl World {
             creation: CreationType::AutoCreation,
             add_time_unix_s: self.epoch.unix_secs() + fx.now.as_ms() / 1000,
         };
-        let index = self.add_instance(&spec, surge, fx);
+        let created = Some((lc.spec.fields_digest(), replaces));
+        let index = self.add_created_instance(&spec, surge, created, fx);
         self.instances[index as usize].config_version = Some(lc.version);
         index
     }

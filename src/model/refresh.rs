@@ -416,7 +416,7 @@ impl World {
                     return;
                 }
                 self.activities[a as usize].items[i].step = Step::Creating;
-                let new = self.new_instance(false, draws, fx);
+                let new = self.new_instance_for(false, Some(inst_id), draws, fx);
                 self.activities[a as usize].items[i].replacement = Some(new);
                 let owner = OpOwner::ReplaceNew {
                     activity: a,
@@ -576,6 +576,7 @@ impl World {
         let item = &act.items[i];
         let lc = &self.launch_configs[item.lc_version as usize];
         let image = item.restore_image.unwrap_or(lc.image);
+        let fields = lc.spec.fields_digest();
         let (activity, batch, lc_version, instance) =
             (act.id, item.batch + 1, item.lc_version, item.instance);
         let inst = &mut self.instances[instance as usize];
@@ -588,6 +589,7 @@ impl World {
             image,
             instance_type: inst.instance_type,
             lc_version,
+            fields: Some(fields),
         });
     }
 

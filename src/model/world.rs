@@ -98,6 +98,18 @@ pub struct LaunchConfigSpec {
     pub instance_type: String,
 }
 
+impl LaunchConfigSpec {
+    /// The digest of the refreshable non-image fields, as timeline records carry it.
+    pub fn fields_digest(&self) -> u64 {
+        crate::timeline::fields_digest(
+            &self.user_data,
+            &self.enhanced_service,
+            &self.host_name,
+            &self.login_settings,
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct InstanceSpec {
     pub id: String,
@@ -572,6 +584,8 @@ impl World {
                 surge: inst.surge,
                 creation: inst.creation,
                 protected: inst.protected,
+                fields: None,
+                replaces: None,
             });
         }
         let lc = self.current_lc();
@@ -579,6 +593,7 @@ impl World {
             version: lc.version,
             image: lc.image,
             changed: "initial".into(),
+            fields: Some(lc.spec.fields_digest()),
         });
         let cause = self.names.intern("initial state");
         fx.emit(Event::GroupEnabled {
@@ -590,6 +605,18 @@ impl World {
 
     /// Adds an instance to the group and records it.
     pub fn add_instance(&mut self, spec: &InstanceSpec, surge: bool, fx: &mut Fx) -> u32 {
+        self.add_created_instance(spec, surge, None, fx)
+    }
+
+    /// As `add_instance`; `created` = (refreshable-fields digest, frozen instance it replaces)
+    /// for an instance created from the launch configuration, recorded in `instance_joined`.
+    pub fn add_created_instance(
+        &mut self,
+        spec: &InstanceSpec,
+        surge: bool,
+        created: Option<(u64, Option<Sym>)>,
+        fx: &mut Fx,
+    ) -> u32 {
         let id = self.names.intern(&spec.id);
         let image = self.names.intern(&spec.image_id);
         let instance_type = self.names.intern(&spec.instance_type);
@@ -627,6 +654,8 @@ impl World {
             surge,
             creation: spec.creation,
             protected: spec.protected,
+            fields: created.map(|(fields, _)| fields),
+            replaces: created.and_then(|(_, old)| old),
         });
         u32::try_from(self.instances.len() - 1).expect("instance count fits u32")
     }

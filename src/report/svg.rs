@@ -576,7 +576,8 @@ fn in_service_delta(event: &Event) -> i32 {
         | Event::ImageAvailability { .. }
         | Event::HookStarted { .. }
         | Event::HookCompleted { .. }
-        | Event::ScalingIgnored { .. } => 0,
+        | Event::ScalingIgnored { .. }
+        | Event::RunEnd { .. } => 0,
     }
 }
 
@@ -605,7 +606,8 @@ fn active_refresh_delta(event: &Event) -> i32 {
         | Event::ImageAvailability { .. }
         | Event::HookStarted { .. }
         | Event::HookCompleted { .. }
-        | Event::ScalingIgnored { .. } => 0,
+        | Event::ScalingIgnored { .. }
+        | Event::RunEnd { .. } => 0,
     }
 }
 

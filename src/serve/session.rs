@@ -204,6 +204,8 @@ impl Session {
     }
 
     fn stop(&mut self, error: &RunError) -> ControlError {
+        self.sim
+            .end_run(crate::timeline::RunEndReason::Bound, &mut self.sink);
         let why =
             format!("the simulation stopped: {error}; POST /_refreshsim/reset to start again");
         self.stopped = Some(why.clone());

@@ -318,6 +318,13 @@ impl Simulation {
         Ok(())
     }
 
+    /// Records the end of the run (the timeline's last record) and why it ended.
+    pub fn end_run<S: Sink>(&mut self, reason: crate::timeline::RunEndReason, sink: &mut S) {
+        self.fx.now = self.now;
+        self.fx.emit(Event::RunEnd { reason });
+        self.flush(sink);
+    }
+
     /// Processes every event due at or before `t`, then sets the clock to `t`.
     pub fn advance_until<S: Sink>(&mut self, t: SimTime, sink: &mut S) -> Result<(), RunError> {
         while self.queue.peek_time().is_some_and(|next| next <= t) {

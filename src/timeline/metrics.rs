@@ -152,7 +152,8 @@ impl MetricsSink {
             | Event::ImageAvailability { .. }
             | Event::HookStarted { .. }
             | Event::HookCompleted { .. }
-            | Event::ScalingIgnored { .. } => {}
+            | Event::ScalingIgnored { .. }
+            | Event::RunEnd { .. } => {}
         }
         if self.active_refreshes > 0 {
             let m = &mut self.metrics;

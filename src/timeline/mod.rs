@@ -11,7 +11,8 @@ pub mod stream;
 pub use metrics::{Metrics, MetricsSink};
 pub use names::{Names, Sym};
 pub use record::{
-    COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, ScalingCause, StatusCause,
+    COLUMNS, Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, RunEndReason, ScalingCause,
+    StatusCause, fields_digest,
 };
 pub use stream::CsvStreamSink;
 

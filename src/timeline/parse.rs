@@ -5,7 +5,8 @@
 use super::detail::parse_detail;
 use super::names::{Names, Sym};
 use super::record::{
-    Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, ScalingCause, StatusCause,
+    Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, RunEndReason, ScalingCause,
+    StatusCause, parse_digest,
 };
 use super::{RunMeta, Timeline};
 use crate::api::{
@@ -182,6 +183,16 @@ impl Detail {
             .map_err(|_| format!("detail `{key}` must be a number, found {text:?}"))
     }
 
+    /// An optional `fields` digest (absent in timelines that predate it).
+    fn digest(&self, key: &str) -> Result<Option<u64>, String> {
+        match self.values.get(key) {
+            None => Ok(None),
+            Some(text) => parse_digest(text)
+                .map(Some)
+                .ok_or_else(|| format!("detail `{key}` must be 16 hex digits, found {text:?}")),
+        }
+    }
+
     fn flag(&self, key: &str) -> Result<bool, String> {
         match self.text(key)? {
             "true" => Ok(true),
@@ -303,6 +314,8 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
             surge: d.flag("surge")?,
             creation: d.enumerated("creation", CreationType::parse)?,
             protected: d.flag("protected")?,
+            fields: d.digest("fields")?,
+            replaces: d.values.get("replaces").map(|old| names.intern(old)),
         },
         "instance_left" => Event::InstanceLeft {
             instance: sym(names, required("instance_id", &row.instance_id)?),
@@ -323,6 +336,7 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
             image: sym(names, d.text("image")?),
             instance_type: sym(names, d.text("instance_type")?),
             lc_version: d.number("lc_version")?,
+            fields: d.digest("fields")?,
         },
         "group_enabled" => Event::GroupEnabled {
             from: parse_enum("from", &row.from, EnabledStatus::parse)?,
@@ -443,6 +457,7 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
                 .ok_or_else(|| format!("`to` must be v<version>, found {:?}", row.to))?,
             image: sym(names, d.text("image")?),
             changed: d.text("changed")?.into(),
+            fields: d.digest("fields")?,
         },
         "image" => Event::ImageAvailability {
             image: sym(names, d.text("image")?),
@@ -472,6 +487,9 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
             source: sym(names, d.text("source")?),
             what: sym(names, d.text("what")?),
             reason: sym(names, d.text("reason")?),
+        },
+        "run_end" => Event::RunEnd {
+            reason: parse_enum("to", &row.to, RunEndReason::parse)?,
         },
         other => return Err(format!("unknown kind {other:?}")),
     };

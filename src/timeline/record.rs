@@ -258,6 +258,11 @@ pub enum Event {
         surge: bool,
         creation: CreationType,
         protected: bool,
+        /// For an instance created from the launch configuration (surge, replacement,
+        /// scale-out): the digest of the refreshable non-image fields it got (`fields_digest`).
+        fields: Option<u64>,
+        /// OQ-11: the frozen instance this REPLACE-mode instance is created to replace.
+        replaces: Option<Sym>,
     },
     InstanceLeft {
         instance: Sym,
@@ -280,6 +285,9 @@ pub enum Event {
         /// The instance type after the reinstall: unchanged (§1.1 rule 1).
         instance_type: Sym,
         lc_version: u32,
+        /// Digest of the refreshable non-image fields written (UserData, EnhancedService,
+        /// HostName, LoginSettings: `fields_digest`); `None` in timelines that predate it.
+        fields: Option<u64>,
     },
     GroupEnabled {
         from: EnabledStatus,
@@ -363,6 +371,9 @@ pub enum Event {
         version: u32,
         image: Sym,
         changed: Box<str>,
+        /// Digest of this version's refreshable non-image fields (`fields_digest`); `None` in
+        /// timelines that predate it.
+        fields: Option<u64>,
     },
     ImageAvailability {
         image: Sym,
@@ -387,6 +398,68 @@ pub enum Event {
         what: Sym,
         reason: Sym,
     },
+    /// The last record of a run: why the engine stopped.
+    RunEnd {
+        reason: RunEndReason,
+    },
+}
+
+/// Why a run ended (the `run_end` record).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEndReason {
+    /// Nothing was left scheduled: every activity is terminal or waits for a caller.
+    Idle,
+    /// A run bound (`max_events`, `max_sim_time`) stopped it (D12).
+    Bound,
+    /// The caller stopped driving it at a chosen time with events still scheduled.
+    Until,
+}
+
+impl RunEndReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEndReason::Idle => "idle",
+            RunEndReason::Bound => "bound",
+            RunEndReason::Until => "until",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunEndReason> {
+        [RunEndReason::Idle, RunEndReason::Bound, RunEndReason::Until]
+            .into_iter()
+            .find(|r| r.as_str() == text)
+    }
+}
+
+/// The digest of a launch configuration's refreshable fields other than the image (§1.1 rule 1:
+/// `UserData`, `EnhancedService`, `HostName`, `LoginSettings`): `stable_hash` of the four values,
+/// each followed by a 0x1f byte. Rendered as 16 lower-case hex digits.
+pub fn fields_digest(
+    user_data: &str,
+    enhanced_service: &str,
+    host_name: &str,
+    login_settings: &str,
+) -> u64 {
+    let mut bytes = Vec::with_capacity(
+        user_data.len() + enhanced_service.len() + host_name.len() + login_settings.len() + 4,
+    );
+    for part in [user_data, enhanced_service, host_name, login_settings] {
+        bytes.extend_from_slice(part.as_bytes());
+        bytes.push(0x1f);
+    }
+    crate::hash::stable_hash(&bytes)
+}
+
+/// `fields_digest` as written in the detail column.
+pub fn render_digest(digest: u64) -> String {
+    format!("{digest:016x}")
+}
+
+/// Parses `render_digest` output.
+pub fn parse_digest(text: &str) -> Option<u64> {
+    (text.len() == 16)
+        .then(|| u64::from_str_radix(text, 16).ok())
+        .flatten()
 }
 
 impl Event {
@@ -414,6 +487,7 @@ impl Event {
             Event::HookStarted { .. } => "hook_started",
             Event::HookCompleted { .. } => "hook_completed",
             Event::ScalingIgnored { .. } => "scaling_ignored",
+            Event::RunEnd { .. } => "run_end",
         }
     }
 }
@@ -459,16 +533,24 @@ impl Record {
                 surge,
                 creation,
                 protected,
+                fields,
+                replaces,
             } => {
                 row.instance_id = name(*instance);
                 row.to = state.as_str().into();
-                row.detail = DetailWriter::new()
+                let mut detail = DetailWriter::new()
                     .put("image", names.get(*image))
                     .put("instance_type", names.get(*instance_type))
                     .put("surge", surge)
                     .put("creation", creation)
-                    .put("protected", protected)
-                    .finish();
+                    .put("protected", protected);
+                if let Some(fields) = fields {
+                    detail = detail.put("fields", render_digest(*fields));
+                }
+                if let Some(old) = replaces {
+                    detail = detail.put("replaces", names.get(*old));
+                }
+                row.detail = detail.finish();
             }
             Event::InstanceLeft {
                 instance,
@@ -499,15 +581,19 @@ impl Record {
                 image,
                 instance_type,
                 lc_version,
+                fields,
             } => {
                 row.activity_id = name(*activity);
                 row.batch = *batch;
                 row.instance_id = name(*instance);
-                row.detail = DetailWriter::new()
+                let mut detail = DetailWriter::new()
                     .put("image", names.get(*image))
                     .put("instance_type", names.get(*instance_type))
-                    .put("lc_version", lc_version)
-                    .finish();
+                    .put("lc_version", lc_version);
+                if let Some(fields) = fields {
+                    detail = detail.put("fields", render_digest(*fields));
+                }
+                row.detail = detail.finish();
             }
             Event::GroupEnabled { from, to, cause } => {
                 row.from = from.as_str().into();
@@ -674,12 +760,16 @@ impl Record {
                 version,
                 image,
                 changed,
+                fields,
             } => {
                 row.to = format!("v{version}");
-                row.detail = DetailWriter::new()
+                let mut detail = DetailWriter::new()
                     .put("image", names.get(*image))
-                    .put("changed", changed)
-                    .finish();
+                    .put("changed", changed);
+                if let Some(fields) = fields {
+                    detail = detail.put("fields", render_digest(*fields));
+                }
+                row.detail = detail.finish();
             }
             Event::ImageAvailability { image, available } => {
                 row.to = if *available { "AVAILABLE" } else { "MISSING" }.into();
@@ -720,6 +810,9 @@ impl Record {
                     .put("what", names.get(*what))
                     .put("reason", names.get(*reason))
                     .finish();
+            }
+            Event::RunEnd { reason } => {
+                row.to = reason.as_str().into();
             }
         }
         row
