@@ -371,6 +371,20 @@ fn bad_duration_shows_the_accepted_forms() {
 }
 
 #[test]
+fn spec_0_1_fractional_start_time_is_refused_not_silently_truncated() {
+    let file = bad("fractional-start-time.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:6:1"),
+        &[
+            "scenario.start_time: ",
+            "expected a whole-second UTC instant",
+            "found \"2026-01-01T00:00:00.700Z\"",
+        ],
+    );
+}
+
+#[test]
 fn unknown_action_name_lists_the_supported_actions() {
     let file = bad("unknown-action.toml");
     assert_bad_input(

@@ -99,7 +99,7 @@ struct Checker<'t> {
     refresh_active: bool,
     lc_images: BTreeMap<u32, Sym>,
     lc_current: u32,
-    max_surge: u32,
+    max_surge: u64,
     /// API calls seen and not yet answered: request id → (action, activity named in the body).
     calls: BTreeMap<Sym, (Action, Option<Sym>)>,
     /// Activities a ResumeInstanceRefresh call is acting on right now.
@@ -1031,7 +1031,7 @@ impl Checker<'_> {
                 act.instances
             ));
         }
-        if n != act.settings.batch_number {
+        if u64::from(n) != act.settings.batch_number {
             problems.push(format!(
                 "{n} batches for BatchNumber {}",
                 act.settings.batch_number
@@ -1160,7 +1160,7 @@ impl Checker<'_> {
 
     fn check_surge_bounded(&mut self) {
         let live = self.live_surge();
-        if live > self.max_surge {
+        if u64::from(live) > self.max_surge {
             self.flag(
                 Invariant::SurgeBounded,
                 "group",

@@ -550,7 +550,7 @@ impl World {
     /// Settings a rollback that this engine creates would pass (for tests).
     pub fn default_settings(batch_number: u32) -> RefreshSettings {
         RefreshSettings {
-            batch_number,
+            batch_number: u64::from(batch_number),
             batch_pause: crate::api::BatchPause::Automatic,
             max_surge: 0,
             fail_process: crate::api::FailProcess::AutoPause,

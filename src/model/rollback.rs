@@ -259,7 +259,7 @@ impl World {
         }
         let origin = self.activities[a as usize].settings;
         let settings = RefreshSettings {
-            batch_number: members.len() as u32,
+            batch_number: members.len() as u64,
             batch_pause: BatchPause::Automatic,
             max_surge: 0,
             fail_process: FailProcess::AutoPause,
