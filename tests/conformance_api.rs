@@ -573,6 +573,43 @@ instance = "#4"
 }
 
 #[test]
+fn oq32_s6_1_desired_capacity_matching_ignored_during_a_refresh_is_in_the_timeline() {
+    // #4 is destroyed during the pause: matching would replace it, but the refresh holds the
+    // group disabled, so the timeline shows the ignored attempt (issue 3); once the refresh
+    // ends, matching replaces the capacity (OQ-32).
+    let extra = r##"
+[[faults.events]]
+at = "5m"
+kind = "destroy"
+instance = "#4"
+"##;
+    let r = disabled_group_run(extra);
+    assert_eq!(first_activity(&r).ended, Some(SimTime(720_000)));
+    let ignored: Vec<(u64, String)> = rows(&r)
+        .into_iter()
+        .filter(|row| row.kind == "scaling_ignored")
+        .map(|row| (row.time_ms, row.detail))
+        .collect();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert_eq!(ignored[0].0, 300_000);
+    assert!(
+        ignored[0].1.contains("what=\"desired-capacity matching\"")
+            || ignored[0].1.contains("what=desired-capacity matching"),
+        "{}",
+        ignored[0].1
+    );
+    assert!(
+        ignored[0].1.contains("source=asg-test0001"),
+        "{}",
+        ignored[0].1
+    );
+    assert_eq!(group_scaling(&r), vec![(720_000, "SCALE_OUT".into())]);
+    // Nothing to match, nothing ignored: a clean refresh has no such row.
+    let clean = disabled_group_run("");
+    assert!(rows(&clean).iter().all(|row| row.kind != "scaling_ignored"));
+}
+
+#[test]
 fn s6_1_execute_scaling_policy_is_refused_while_disabled_and_runs_after() {
     let extra = r##"
 [[actions]]

@@ -10,8 +10,14 @@ use refreshsim::api::{
     Action, ActivityStatus, BatchStatus, ErrorCode, InstanceStatus, LifeCycleState,
 };
 use refreshsim::run::RunResult;
+use refreshsim::sim::Simulation;
 use refreshsim::time::SimTime;
 use refreshsim::timeline::Row;
+
+fn activity_name(sim: &Simulation) -> String {
+    let w = sim.world();
+    w.names.get(w.activities[0].id).to_string()
+}
 use serde_json::json;
 
 /// Create 60 s, destroy 20 s, reinstall 60 s (from `text`).
@@ -181,6 +187,67 @@ action = "DescribeAutoScalingGroups"
     assert_eq!(act.status, ActivityStatus::Successful);
     // With 2 surge instances and batches of 2, in-service capacity never drops below 4.
     assert_eq!(r.metrics.min_in_service, Some(4));
+}
+
+#[test]
+fn oq7_removing_a_surge_instance_during_a_pause_keeps_desired_capacity() {
+    // §2.2, OQ-6..OQ-8: surge instances are not counted in DesiredCapacity, so removing one by
+    // hand must not lower it; otherwise the group, re-enabled after the refresh, scales in a
+    // just-refreshed instance to match the lowered DesiredCapacity.
+    let toml = with_group(
+        &text(
+            4,
+            OPS,
+            &rolling("BatchNumber = 2, MaxSurge = 2, BatchPause = \"FIRST_BATCH_PAUSE\""),
+            "",
+        ),
+        "max_size = 6\ndesired_capacity = 4",
+    );
+    let (mut sim, mut sink) = engine_text(&toml, false);
+    // Surge 0–60 s, batch 1 60–120 s, then AUTO_PAUSE.
+    sim.advance_until(SimTime(130_000), &mut sink).unwrap();
+    assert_eq!(sim.world().activities[0].status, ActivityStatus::AutoPause);
+    let w = sim.world();
+    let surge: Vec<String> = w
+        .instances
+        .iter()
+        .filter(|i| i.surge && i.in_group)
+        .map(|i| w.names.get(i.id).to_string())
+        .collect();
+    assert_eq!(surge.len(), 2);
+    let remove = json!({"AutoScalingGroupId": "asg-test0001", "InstanceIds": [surge[0]]});
+    assert!(call(&mut sim, &mut sink, Action::RemoveInstances, remove).is_ok());
+    sim.advance_until(SimTime(200_000), &mut sink).unwrap();
+    assert_eq!(
+        sim.world().group.desired_capacity,
+        4,
+        "OQ-7: the surge removal left DesiredCapacity alone"
+    );
+    let id = activity_name(&sim);
+    let resume = json!({"AutoScalingGroupId": "asg-test0001", "RefreshActivityId": id});
+    assert!(call(&mut sim, &mut sink, Action::ResumeInstanceRefresh, resume).is_ok());
+    sim.run_until_idle(&mut sink).unwrap();
+    let w = sim.world();
+    let act = &w.activities[0];
+    assert_eq!(act.status, ActivityStatus::Successful);
+    assert_eq!(w.group.desired_capacity, 4);
+    let members: Vec<_> = w.instances.iter().filter(|i| i.in_group).collect();
+    assert_eq!(members.len(), 4, "the group ends at its pre-refresh size");
+    assert!(members.iter().all(|i| !i.surge));
+    for it in &act.items {
+        assert_eq!(it.status, InstanceStatus::Successful);
+        assert!(
+            w.instances[it.instance as usize].in_group,
+            "no refreshed instance was destroyed"
+        );
+    }
+    let rows = engine_rows(&sim, &sink);
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.kind == "scaling_activity" && r.detail.contains("desired")),
+        "no desired-capacity matching activity ran"
+    );
 }
 
 // ---- MaxSurge admission (OQ-6, OQ-27 step 11) -------------------------------------------------
@@ -430,6 +497,34 @@ fn oq7_surge_scale_in_failure_pauses_whatever_fail_process() {
             LifeCycleState::TerminationFailed
         );
     }
+}
+
+#[test]
+fn oq63_rollback_is_refused_in_the_final_scale_in_after_a_scale_in_failure() {
+    // §1.5 rule 6 refuses Cancel in the final scale-in (every batch already succeeded); a
+    // rollback there would mark the origin CANCELLED and run beside the SCALE_IN (§6.2, OQ-18).
+    let extra = r##"
+[[actions]]
+id = "rollback-after-scale-in-failure"
+at = "150s"
+action = "RollbackInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
+[[actions]]
+id = "resume"
+at = "300s"
+action = "ResumeInstanceRefresh"
+"##;
+    let r = scale_in_blocked("AUTO_PAUSE", extra);
+    assert_eq!(
+        code(&r, "rollback-after-scale-in-failure"),
+        "ResourceUnavailable.RefreshActivityStatusConflictWithOperation"
+    );
+    assert_eq!(r.world.activities.len(), 1, "no rollback activity created");
+    let act = first_activity(&r);
+    assert_eq!(batch_statuses(act), vec![BatchStatus::Successful]);
+    assert_eq!(code(&r, "resume"), "OK");
+    assert_eq!(act.status, ActivityStatus::Successful, "not CANCELLED");
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
 }
 
 #[test]
@@ -776,7 +871,7 @@ request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
 }
 
 #[test]
-fn oq47_auto_rollback_on_a_replace_activity_behaves_as_auto_pause() {
+fn oq55_auto_rollback_on_a_replace_activity_behaves_as_auto_pause() {
     // Batch 1 replaces #1, #2 (0–80 s); batch 2's new instances fail to create at 140 s.
     let extra = "[[faults.events]]\nat = \"100s\"\nkind = \"create_blocked\"\n";
     let settings = rolling("BatchNumber = 2, FailProcess = \"AUTO_ROLLBACK\"");
