@@ -114,6 +114,12 @@ fn read_input(path: &Path) -> Result<Input, String> {
             }
             let v: Value =
                 serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", i + 1))?;
+            // responses.jsonl opens with a `{"_refreshsim": ...}` header line (D9).
+            if v.as_object()
+                .is_some_and(|m| m.len() == 1 && m.contains_key("_refreshsim"))
+            {
+                continue;
+            }
             snapshots.push(describe_response(v).map_err(|m| format!("line {}: {m}", i + 1))?);
         }
         return Ok(Input::Describe(snapshots));

@@ -588,7 +588,17 @@ fn a_refused_request_is_an_api_error_in_the_run_not_a_scenario_error() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{responses}");
+    assert_eq!(lines.len(), 2, "{responses}");
+    // D9: a header line names version, seed and scenario hash, like the other outputs.
+    let header = &lines[0]["_refreshsim"];
+    assert_eq!(header["seed"], 1, "{responses}");
+    assert!(
+        header["scenario_sha256"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
+    assert!(header["version"].as_str().is_some());
+    let lines = &lines[1..];
     assert_eq!(lines[0]["id"], "start");
     assert_eq!(lines[0]["action"], "StartInstanceRefresh");
     // Tencent Cloud API 3.0 error envelope: {"Response":{"Error":{"Code","Message"},"RequestId"}}.
