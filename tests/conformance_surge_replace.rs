@@ -984,3 +984,121 @@ fn oq10_step5_a_target_healthy_within_the_timeout_succeeds_at_reinstall_end_plus
         );
     }
 }
+
+// ---- Injected internal error → FAILED (OQ-23, OQ-34, OQ-64) ------------------------------------
+
+/// When the group was last set ENABLED (OQ-17: restored after the refresh).
+fn last_enabled(r: &RunResult) -> Option<u64> {
+    rows(r)
+        .iter()
+        .filter(|row| row.kind == "group_enabled" && row.to == "ENABLED" && row.from == "DISABLED")
+        .map(|row| row.time_ms)
+        .last()
+}
+
+/// 4 instances, 2 batches, MaxSurge 1: surge 0–60 s, batch 1 60–120 s; an internal error at
+/// `at`, and `extra` appended.
+fn internal_error_run(settings: &str, at: &str, extra: &str) -> RunResult {
+    let faults = format!("[[faults.events]]\nat = \"{at}\"\nkind = \"internal_error\"\n{extra}");
+    run(4, OPS, &rolling(settings), &faults)
+}
+
+#[test]
+fn oq34_oq64_internal_error_mid_batch_lets_in_flight_instances_finish_then_fails() {
+    let extra = r##"
+[[actions]]
+id = "stop-while-failing"
+at = "100s"
+action = "StopInstanceRefresh"
+"##;
+    let r = internal_error_run("BatchNumber = 2, MaxSurge = 1", "90s", extra);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let rows = rows(&r);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    // Waiting work is cancelled at the error; the batch in flight finishes (OQ-21, §1.3 rule 2).
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Successful, BatchStatus::Cancelled]
+    );
+    let statuses: Vec<InstanceStatus> = act.items.iter().map(|it| it.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            InstanceStatus::Successful,
+            InstanceStatus::Successful,
+            InstanceStatus::Cancelled,
+            InstanceStatus::Cancelled
+        ]
+    );
+    assert_eq!(
+        first_time(&r, "batch", "CANCELLED", None),
+        Some(90_000),
+        "cancelled at the error"
+    );
+    // FAILED only once nothing is in flight: EndTime is not before the batch's end.
+    assert_eq!(act.batches[0].ended, Some(SimTime(120_000)));
+    assert_eq!(act.ended, Some(SimTime(120_000)));
+    assert!(status_cause(&rows, "FAILED").contains("internal error"));
+    assert_eq!(
+        phases(&rows).iter().find(|p| p.2 == "FAILING"),
+        Some(&(90_000, "BATCHES".into(), "FAILING".into()))
+    );
+    // Nothing about the activity changes after its EndTime.
+    assert!(
+        rows.iter()
+            .filter(|row| matches!(row.kind.as_str(), "batch" | "instance"))
+            .all(|row| row.time_ms <= 120_000)
+    );
+    // Nothing new starts while failing, and Stop is refused (OQ-64).
+    assert_eq!(
+        code(&r, "stop-while-failing"),
+        "ResourceUnavailable.RefreshActivityStatusConflictWithOperation"
+    );
+    // The surge instance is destroyed (as after a cancel, OQ-24) and the group restored only
+    // when nothing was in flight any more (OQ-17).
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
+    assert_eq!(last_enabled(&r), Some(120_000));
+    assert_eq!(
+        r.world
+            .instances
+            .iter()
+            .filter(|i| i.in_group && i.state == LifeCycleState::InService)
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn oq23_oq64_internal_error_while_paused_fails_at_once() {
+    let r = internal_error_run(
+        "BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\"",
+        "100s",
+        "",
+    );
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    assert_eq!(act.ended, Some(SimTime(100_000)));
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Successful, BatchStatus::Cancelled]
+    );
+    assert_eq!(last_enabled(&r), Some(100_000));
+}
+
+#[test]
+fn oq23_oq64_internal_error_during_the_surge_scale_out_waits_for_it_then_destroys_it() {
+    let r = internal_error_run("BatchNumber = 2, MaxSurge = 2", "30s", "");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    // The scale-out (0–60 s) finishes, no batch ever starts, then the clean-up runs.
+    assert_eq!(act.ended, Some(SimTime(60_000)));
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Cancelled, BatchStatus::Cancelled]
+    );
+    assert!(act.batches.iter().all(|b| b.started.is_none()));
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
+}

@@ -175,12 +175,7 @@ impl World {
             WorldChange::InternalError => {
                 for a in 0..self.activities.len() as u32 {
                     if !self.activities[a as usize].status.is_terminal() {
-                        self.set_status(
-                            a,
-                            crate::api::ActivityStatus::Failed,
-                            crate::timeline::StatusCause::InternalError,
-                            fx,
-                        );
+                        self.internal_error(a, draws, fx);
                     }
                 }
             }

@@ -848,6 +848,10 @@ impl World {
         if act.status.is_terminal() {
             return; // cancelled or rolled back while this batch finished its in-flight instances
         }
+        if act.phase == Phase::Failing {
+            self.fail_if_settled(a, draws, fx); // OQ-64: no FailProcess, no next batch
+            return;
+        }
         let has_failed = act
             .batch_items(b)
             .any(|i| act.items[i].status == InstanceStatus::Failed && !act.items[i].skipped)
@@ -963,7 +967,7 @@ impl World {
                 }
             }
             Phase::Batches => self.resume_batches(a, mode, draws, fx),
-            Phase::Init | Phase::Done => {}
+            Phase::Init | Phase::Failing | Phase::Done => {}
         }
     }
 
@@ -1041,6 +1045,33 @@ impl World {
         self.cancel_waiting(a, fx);
         self.clean_up_surge(a, draws, fx);
         self.set_status(a, ActivityStatus::Cancelled, cause, fx);
+    }
+
+    /// OQ-23/OQ-34, OQ-64: an injected unrecoverable error. Waiting batches and instances are
+    /// CANCELLED at once; nothing new starts (phase FAILING); instances and surge operations
+    /// already in flight finish as they would (§1.3 rule 2, OQ-21: in-flight work is never cut
+    /// off); when nothing is in flight the surge instances are destroyed (as after a cancel,
+    /// OQ-24) and the activity goes FAILED, so its EndTime is never before its batches' and the
+    /// group is restored (OQ-17) only then.
+    pub(crate) fn internal_error(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        self.cancel_waiting(a, fx);
+        for i in 0..self.activities[a as usize].items.len() {
+            if self.activities[a as usize].items[i].status == InstanceStatus::Waiting {
+                self.set_item(a, i, InstanceStatus::Cancelled, Msg::Cancelled, fx);
+            }
+        }
+        self.set_phase(a, Phase::Failing, fx);
+        self.fail_if_settled(a, draws, fx);
+    }
+
+    /// OQ-64: a FAILING activity with nothing in flight goes FAILED.
+    pub(crate) fn fail_if_settled(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        if act.status.is_terminal() || act.in_flight() > 0 || act.surge.in_flight > 0 {
+            return;
+        }
+        self.clean_up_surge(a, draws, fx);
+        self.set_status(a, ActivityStatus::Failed, StatusCause::InternalError, fx);
     }
 
     pub(crate) fn cancel_waiting(&mut self, a: u32, fx: &mut Fx) {

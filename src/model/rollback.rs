@@ -106,7 +106,7 @@ impl World {
             ActivityStatus::FailedPause
             | ActivityStatus::AutoPause
             | ActivityStatus::ManualPause
-                if o.phase == Phase::SurgeIn =>
+                if matches!(o.phase, Phase::SurgeIn | Phase::Failing) =>
             {
                 return Err(self.conflict(
                     origin,
