@@ -993,7 +993,7 @@ fn last_enabled(r: &RunResult) -> Option<u64> {
         .iter()
         .filter(|row| row.kind == "group_enabled" && row.to == "ENABLED" && row.from == "DISABLED")
         .map(|row| row.time_ms)
-        .last()
+        .next_back()
 }
 
 /// 4 instances, 2 batches, MaxSurge 1: surge 0–60 s, batch 1 60–120 s; an internal error at
