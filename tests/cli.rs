@@ -559,6 +559,38 @@ fn validate_prints_the_batch_plan_of_the_tencent_example() {
     );
 }
 
+#[test]
+fn oq27_oq57_validate_runs_what_precedes_the_start_at_its_instant_and_prints_a_refusal() {
+    // The `role` fault (role revoked at 0 s, earlier in the file than the Start at 0 s) runs
+    // before the Start, as in the real run, so validate prints the refusal, not a plan.
+    let ran = refreshsim(&["validate", "scenarios/rejected-requests.toml"]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stdout.contains(
+            "StartInstanceRefresh would be refused: UnauthorizedOperation.AutoScalingRoleUnauthorized"
+        ),
+        "stdout:\n{}",
+        ran.stdout
+    );
+    assert!(
+        plan_lines(&ran.stdout).is_empty(),
+        "stdout:\n{}",
+        ran.stdout
+    );
+    // The real run gets the same answer.
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, _) = run_with_out(
+        Path::new("scenarios/rejected-requests.toml"),
+        dir.path(),
+        &[],
+    );
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("call role -> UnauthorizedOperation.AutoScalingRoleUnauthorized")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. A request Tencent refuses is a result of the run, not a scenario error.
 

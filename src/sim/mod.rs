@@ -278,6 +278,27 @@ impl Simulation {
         response
     }
 
+    /// Processes events until the scenario happening `index` is the next one to run (everything
+    /// scheduled before it, at the same instant included, has run); `Ok(false)` if the queue
+    /// empties first.
+    pub fn step_until_happening<S: Sink>(
+        &mut self,
+        index: u32,
+        sink: &mut S,
+    ) -> Result<bool, RunError> {
+        loop {
+            match self.queue.peek() {
+                None => return Ok(false),
+                Some((_, QueueItem::Happening { index: next, .. })) if *next == index => {
+                    return Ok(true);
+                }
+                Some(_) => {
+                    self.step(sink)?;
+                }
+            }
+        }
+    }
+
     /// Processes the next event. `Ok(false)` when nothing is left to do.
     pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<bool, RunError> {
         let Some((time, item)) = self.queue.pop() else {
