@@ -123,6 +123,8 @@ pub fn run_digest(
         Ok(()) => None,
         Err(RunError::MaxEvents { .. }) => Some("max_events"),
         Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),
+        Err(RunError::MaxRecords { .. }) => Some("max_records"),
+        Err(RunError::MaxCallBytes { .. }) => Some("max_call_bytes"),
         Err(e @ RunError::World(_)) => return Err(e),
     };
     let end = sim.now();

@@ -499,6 +499,28 @@ fn a_run_stopped_by_a_limit_exits_2_and_writes_nothing() {
 }
 
 #[test]
+fn d12_memory_bounds_max_records_and_max_call_bytes_exit_2_and_write_nothing() {
+    for (limit, field) in [
+        ("max_records = 20", "scenario.limits.max_records"),
+        ("max_call_bytes = 100", "scenario.limits.max_call_bytes"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            example_text().replace("seed = 1\n", &format!("seed = 1\nlimits = {{ {limit} }}\n"));
+        assert!(text.contains(limit));
+        let path = dir.path().join("limited.toml");
+        std::fs::write(&path, text).unwrap();
+        let (ran, out) = run_with_out(&path, dir.path(), &[]);
+        assert_eq!(ran.code, 2, "{limit}: stderr:\n{}", ran.stderr);
+        assert!(ran.stderr.contains(field), "{}", ran.stderr);
+        assert!(
+            !out.exists(),
+            "{limit}: --out DIR was created by a failed run"
+        );
+    }
+}
+
+#[test]
 fn bad_command_line_arguments_exit_2() {
     for args in [
         &["run", EXAMPLE, "--seed", "five"][..],

@@ -48,7 +48,7 @@ pub struct RunRow {
     pub status: String,
     /// The code of the first refused `StartInstanceRefresh`, or empty.
     pub start_error: String,
-    /// The run bound that stopped the run (`max_events`, `max_sim_time`), or empty.
+    /// The run bound that stopped the run (`max_events`, `max_sim_time`, `max_records`, `max_call_bytes`), or empty.
     pub limit: String,
     pub activities: u32,
     /// Effective settings of the first activity.

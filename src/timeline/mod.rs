@@ -20,6 +20,11 @@ use std::io::{self, Write};
 /// Receives every record of a run, in `(time, seq)` order.
 pub trait Sink {
     fn record(&mut self, record: Record);
+
+    /// Whether the sink keeps every record in memory (then `limits.max_records` bounds it).
+    fn keeps_records(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps every record in memory, and the metrics.
@@ -42,6 +47,10 @@ impl Sink for FullSink {
     fn record(&mut self, record: Record) {
         self.metrics.observe(&record);
         self.records.push(record);
+    }
+
+    fn keeps_records(&self) -> bool {
+        true
     }
 }
 
