@@ -407,7 +407,7 @@ fn oq12_batch_failed_when_every_remaining_instance_failed() {
 }
 
 #[test]
-fn s3_4_a_failed_instance_stays_in_standby() {
+fn oq44_s3_4_a_failed_instance_stays_in_standby() {
     let r = run(
         2,
         "",

@@ -517,7 +517,7 @@ fn group_scaling(r: &RunResult) -> Vec<(u64, String)> {
 }
 
 #[test]
-fn s6_1_alarms_scheduled_actions_and_unhealthy_replacement_are_ignored_while_refreshing() {
+fn oq31_s6_1_alarms_scheduled_actions_and_unhealthy_replacement_are_ignored_while_refreshing() {
     let extra = r##"
 [[faults.events]]
 at = "30s"
@@ -986,7 +986,7 @@ fn oq30_the_window_is_a_rolling_second_per_action() {
 }
 
 #[test]
-fn oq30_oq43_a_rate_limited_request_has_no_effect_and_leaves_no_trace_in_the_window() {
+fn oq43_oq30_a_rate_limited_request_has_no_effect_and_leaves_no_trace_in_the_window() {
     let (mut sim, mut sink) = idle_engine(2);
     let start = json!({"AutoScalingGroupId": GROUP, "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1}}});
     assert!(call(&mut sim, &mut sink, Action::StartInstanceRefresh, start).is_ok());
@@ -1437,7 +1437,7 @@ fn s5_every_refresh_error_code_is_provoked() {
     oq25_step8_a_missing_restored_image_fails_the_price_inquiry();
     s3_11_refresh_actions_but_describe_need_the_service_role();
     oq30_the_window_is_a_rolling_second_per_action();
-    oq30_oq43_a_rate_limited_request_has_no_effect_and_leaves_no_trace_in_the_window();
+    oq43_oq30_a_rate_limited_request_has_no_effect_and_leaves_no_trace_in_the_window();
     oq29_describe_responses_are_in_the_timeline_byte_for_byte();
 
     let seen = SEEN.lock().unwrap_or_else(|e| e.into_inner()).clone();

@@ -122,7 +122,7 @@ fn oq8_surge_phases_are_surge_out_then_batches_then_surge_in() {
 }
 
 #[test]
-fn oq7_surge_instances_are_in_no_batch_keep_desired_capacity_and_ignore_max_size() {
+fn oq33_oq7_surge_instances_are_in_no_batch_keep_desired_capacity_and_ignore_max_size() {
     // MaxSize = DesiredCapacity = 4: surge instances are not bounded by MaxSize (OQ-7).
     let toml = with_group(
         &text(
@@ -807,7 +807,7 @@ fn oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service(
 }
 
 #[test]
-fn oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_one() {
+fn oq53_oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_one() {
     let extra = "[[faults.scripted]]\ninstance = \"#1\"\nstep = \"target_health\"\n";
     let r = replace_run(2, "forward_clb = true", OPS, REPLACE_HEALTH, extra);
     let act = first_activity(&r);
