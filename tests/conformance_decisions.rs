@@ -206,3 +206,57 @@ fn oq45_a_batch_scaling_activity_ends_with_the_batch_status() {
         .collect();
     assert_eq!(ended, vec!["PARTIALLY_SUCCESSFUL".to_string()]);
 }
+
+#[test]
+fn oq42_retry_of_a_failed_instance_that_left_is_not_found_and_a_stopped_one_stays_failed() {
+    let extra = r##"
+[[faults.scripted]]
+instance = "#1"
+attempt = 1
+step = "reinstall"
+message = "boom"
+[[faults.scripted]]
+instance = "#2"
+attempt = 1
+step = "reinstall"
+message = "boom"
+[[faults.events]]
+at = "70s"
+kind = "destroy"
+instance = "#1"
+[[faults.events]]
+at = "70s"
+kind = "stop"
+instance = "#2"
+[[actions]]
+id = "retry"
+at = "80s"
+action = "ResumeInstanceRefresh"
+request = { ResumeMode = "RETRY" }
+"##;
+    let r = run(2, "", &rolling("BatchNumber = 1"), extra);
+    assert_eq!(code(&r, "retry"), "OK");
+    let act = first_activity(&r);
+    let statuses = instance_statuses(&r.world, act);
+    assert_eq!(statuses[0].1, InstanceStatus::NotFound, "{statuses:?}");
+    assert_eq!(statuses[1].1, InstanceStatus::Failed, "{statuses:?}");
+}
+
+#[test]
+fn oq52_execute_scaling_policy_that_changes_nothing_generates_no_activity() {
+    let toml = with_group(
+        &text(
+            2,
+            "",
+            &rolling("BatchNumber = 1"),
+            "[[group.scaling_policies]]\nid = \"asp-up\"\nadjustment = 2\n",
+        ),
+        "max_size = 2\ndesired_capacity = 2",
+    );
+    let (mut sim, mut sink) = engine_text(&toml, true);
+    let body = json!({"AutoScalingPolicyId": "asp-up"});
+    assert_eq!(
+        call(&mut sim, &mut sink, Action::ExecuteScalingPolicy, body).map(|_| ()),
+        Err(ErrorCode::FailedOperationNoActivityToGenerate)
+    );
+}

@@ -482,7 +482,7 @@ fn oq26_auto_rollback_destroys_the_origin_surge_instances() {
 }
 
 #[test]
-fn oq26_auto_rollback_on_a_rollback_activity_behaves_as_auto_pause() {
+fn oq47_oq26_auto_rollback_on_a_rollback_activity_behaves_as_auto_pause() {
     // The origin succeeds; the rollback's reinstall of #1 (its 2nd refresh attempt) fails.
     let extra = format!(
         "[[faults.scripted]]\ninstance = \"#1\"\nattempt = 2\n{}",
@@ -860,7 +860,7 @@ fn oq14_surge_instances_go_through_normal_hooks_and_a_launching_abandon_fails_th
 }
 
 #[test]
-fn s6_8_complete_lifecycle_action_errors() {
+fn oq54_s6_8_complete_lifecycle_action_errors() {
     let hooks = [
         hook(
             "ash-t",

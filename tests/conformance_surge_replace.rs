@@ -743,7 +743,7 @@ fn oq11_replace_removes_the_old_instance_only_after_the_new_one_is_in_service_an
 }
 
 #[test]
-fn oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
+fn oq56_oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
     let r = replace_run(2, "", OPS, &rolling("BatchNumber = 1"), "");
     let rows = rows(&r);
     let started: Vec<(u64, String)> = scaling_activities(&rows)
@@ -771,7 +771,7 @@ fn oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
 }
 
 #[test]
-fn oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service() {
+fn oq48_oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service() {
     let extra = "[[faults.events]]\nat = \"0s\"\nkind = \"create_blocked\"\n";
     let r = replace_run(2, "", OPS, &rolling("BatchNumber = 1"), extra);
     let rows = rows(&r);
