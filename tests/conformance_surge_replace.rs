@@ -828,6 +828,35 @@ fn oq53_oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_
 }
 
 #[test]
+fn oq65_oq11_the_remove_instances_activity_counts_and_ends_with_the_removals_it_made() {
+    // #1's new instance fails the health check (kept old instance, OQ-53); only #2's old
+    // instance is removed: the REMOVE_INSTANCES activity says 1 instance and SUCCESSFUL, while
+    // the batch (and its SCALE_OUT activity, OQ-45) is PARTIALLY_SUCCESSFUL.
+    let extra = "[[faults.scripted]]\ninstance = \"#1\"\nstep = \"target_health\"\n";
+    let r = replace_run(2, "forward_clb = true", OPS, REPLACE_HEALTH, extra);
+    let act = first_activity(&r);
+    assert_eq!(batch_statuses(act), vec![BatchStatus::PartiallySuccessful]);
+    let of_type = |t: refreshsim::api::ScalingActivityType| {
+        r.world
+            .scaling_activities
+            .iter()
+            .find(|s| s.activity_type == t)
+            .unwrap()
+    };
+    let remove = of_type(refreshsim::api::ScalingActivityType::RemoveInstances);
+    assert_eq!(remove.instances, 1);
+    assert_eq!(
+        remove.status,
+        refreshsim::api::ScalingActivityStatus::Successful
+    );
+    let scale_out = of_type(refreshsim::api::ScalingActivityType::ScaleOut);
+    assert_eq!(
+        scale_out.status,
+        refreshsim::api::ScalingActivityStatus::PartiallySuccessful
+    );
+}
+
+#[test]
 fn oq11_replace_detaches_a_manually_attached_old_instance_instead_of_destroying_it() {
     let toml = text(2, OPS, &rolling("BatchNumber = 1"), "")
         .replace(

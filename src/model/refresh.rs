@@ -673,14 +673,19 @@ impl World {
             let item = &self.activities[a as usize].items[i];
             (item.batch, item.instance)
         };
+        // OQ-11, OQ-65: the batch's REMOVE_INSTANCES activity counts the old instances it
+        // actually removes (one more each time), not the batch's in-flight items, some of which
+        // may still fail and keep their old instance.
         let sa = match self.activities[a as usize].batches[b as usize].remove_activity {
-            Some(sa) => sa,
+            Some(sa) => {
+                self.scaling_activities[sa as usize].instances += 1;
+                sa
+            }
             None => {
-                let size = self.activities[a as usize].batches[b as usize].in_flight;
                 let sa = self.begin_scaling_activity(
                     ScalingActivityType::RemoveInstances,
                     Some(a),
-                    size,
+                    1,
                     ScalingCause::Refresh,
                     draws,
                     fx,
@@ -832,11 +837,14 @@ impl World {
             }
         };
         let batch = &self.activities[a as usize].batches[b as usize];
-        for sa in [batch.scaling_activity, batch.remove_activity]
-            .into_iter()
-            .flatten()
-        {
+        let remove = batch.remove_activity;
+        if let Some(sa) = batch.scaling_activity {
             self.end_scaling_activity(sa, sa_status, fx); // OQ-45
+        }
+        if let Some(sa) = remove {
+            // OQ-65: the REMOVE_INSTANCES activity ends with its own result: every removal it
+            // made succeeded (an old instance's removal cannot fail, OQ-11).
+            self.end_scaling_activity(sa, ScalingActivityStatus::Successful, fx);
         }
         self.after_batch(a, b, draws, fx);
         self.wake_rollbacks(a, draws, fx);
