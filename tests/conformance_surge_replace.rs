@@ -820,6 +820,16 @@ fn oq53_oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_
     );
     let new = item.replacement.unwrap() as usize;
     assert!(!r.world.instances[new].in_group);
+    // A real destruction: TERMINATING for instance_destroy (20 s), then DESTROYED — never
+    // IN_SERVICE → DESTROYED in no time.
+    let new_id = r.world.names.get(r.world.instances[new].id).to_string();
+    let rows = rows(&r);
+    let failed_at = first_time(&r, "instance", "FAILED", None).unwrap();
+    let left = transitions(&rows, "instance_left", &new_id);
+    assert_eq!(
+        left,
+        vec![(failed_at + 20_000, "TERMINATING".into(), "DESTROYED".into())]
+    );
     assert_eq!(
         r.world.instances[item.instance as usize].state,
         LifeCycleState::InService

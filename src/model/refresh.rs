@@ -516,7 +516,7 @@ impl World {
                     self.health_passed(a, i, draws, fx);
                 } else {
                     let timeout_s = u32::try_from(timeout_s).unwrap_or(u32::MAX);
-                    self.health_failed(a, i, Msg::HealthTimeout { timeout_s }, fx);
+                    self.health_failed(a, i, Msg::HealthTimeout { timeout_s }, draws, fx);
                 }
             }
             Step::Idle
@@ -634,11 +634,25 @@ impl World {
     }
 
     /// §2.1: a failed target-health check fails the instance, its CLB weight stays 0.
-    fn health_failed(&mut self, a: u32, i: usize, msg: Msg, fx: &mut Fx) {
+    fn health_failed(&mut self, a: u32, i: usize, msg: Msg, draws: &mut dyn Draws, fx: &mut Fx) {
         if self.activities[a as usize].mode == RefreshMode::RollingUpdateReplace {
-            // OQ-11: the unhealthy new instance is released; the old one stays in service.
-            if let Some(new) = self.activities[a as usize].items[i].replacement {
-                self.release_instance(new, "target health check failed", fx);
+            // OQ-11, OQ-53: the unhealthy new instance is released; the old one stays in
+            // service. The release is a real destruction (TERMINATING for instance_destroy,
+            // then DESTROYED), part of the batch's SCALE_OUT activity that created it.
+            let item = &self.activities[a as usize].items[i];
+            let sa = self.activities[a as usize].batches[item.batch as usize].scaling_activity;
+            if let (Some(new), Some(sa)) = (item.replacement, sa) {
+                let owner = OpOwner::Released;
+                self.start_op(
+                    OpKind::Destroy,
+                    new,
+                    owner,
+                    sa,
+                    HookScope::All,
+                    false,
+                    draws,
+                    fx,
+                );
             }
         }
         self.fail_item(a, i, msg, fx);

@@ -260,6 +260,9 @@ pub enum OpOwner {
     /// A scaling activity outside refresh (manual APIs, desired-capacity matching,
     /// unhealthy replacement).
     Scaling { scaling_activity: u32 },
+    /// OQ-53: a REPLACE new instance that failed the target-health check, destroyed; nothing
+    /// waits for it.
+    Released,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
