@@ -260,3 +260,53 @@ fn oq52_execute_scaling_policy_that_changes_nothing_generates_no_activity() {
         Err(ErrorCode::FailedOperationNoActivityToGenerate)
     );
 }
+
+#[test]
+fn oq51_a_completely_failed_matching_activity_is_retried_only_by_the_next_trigger() {
+    // No refresh (the Start is refused): #1 leaves at 10 s while creations are blocked, so the
+    // matching SCALE_OUT fails completely and is not retried at once; #2 leaving at 10 min
+    // (creations allowed again) is the next trigger.
+    let extra = r##"
+[[faults.events]]
+at = "0s"
+kind = "create_blocked"
+[[faults.events]]
+at = "10s"
+kind = "destroy"
+instance = "#1"
+[[faults.events]]
+at = "5m"
+kind = "create_blocked"
+blocked = false
+[[faults.events]]
+at = "10m"
+kind = "destroy"
+instance = "#2"
+"##;
+    let toml = with_group(
+        &text(
+            3,
+            "instance_create = \"60s\"",
+            &rolling("BatchNumber = 9"),
+            extra,
+        ),
+        "desired_capacity = 3",
+    );
+    let r = run_text(&toml);
+    assert_eq!(
+        code(&r, "start"),
+        "InvalidParameterValue.BatchNumberTooLarge"
+    );
+    let started: Vec<(u64, String)> = rows(&r)
+        .into_iter()
+        .filter(|row| row.kind == "scaling_activity" && row.from.is_empty())
+        .map(|row| (row.time_ms, row.detail))
+        .collect();
+    let times: Vec<u64> = started.iter().map(|(t, _)| *t).collect();
+    assert_eq!(times, vec![10_000, 600_000], "{started:?}");
+    assert_eq!(
+        r.world.instances.iter().filter(|i| i.in_group).count(),
+        3,
+        "the second trigger restored the capacity"
+    );
+}
