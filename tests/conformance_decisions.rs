@@ -310,3 +310,17 @@ instance = "#2"
         "the second trigger restored the capacity"
     );
 }
+
+#[test]
+fn oq41_a_failed_reinstall_leaves_the_instance_image_unchanged() {
+    let faults = "[[faults.scripted]]\ninstance = \"#1\"\nattempt = 1\nstep = \"reinstall\"\nmessage = \"boom\"\n";
+    let r = run(2, "", &rolling("BatchNumber = 1"), faults);
+    let act = first_activity(&r);
+    assert_eq!(act.items[0].status, InstanceStatus::Failed);
+    let image = |i: usize| {
+        let instance = &r.world.instances[act.items[i].instance as usize];
+        r.world.names.get(instance.image).to_string()
+    };
+    assert_eq!(image(0), "img-old", "failed: unchanged");
+    assert_eq!(image(1), "img-new", "succeeded: reinstalled");
+}
