@@ -138,9 +138,21 @@ fn read_describe(path: &Path) -> Result<Value, String> {
     })
 }
 
+/// The `{"_refreshsim": {...}}` line that opens a run's responses.jsonl (D9).
+fn is_header_line(line: &str) -> bool {
+    line.trim_start().starts_with("{\"_refreshsim\"")
+        && serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|v| v.as_object().map(|m| m.len() == 1))
+            .unwrap_or(false)
+}
+
 fn read_input(path: &Path) -> Result<Input, String> {
     let text = read_text(path)?;
-    let Some((first_index, first)) = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty())
+    let Some((first_index, first)) = text
+        .lines()
+        .enumerate()
+        .find(|(_, l)| !l.trim().is_empty() && !is_header_line(l))
     else {
         return Err("the file is empty".into());
     };
@@ -201,7 +213,7 @@ fn read_responses(text: &str) -> Result<Input, String> {
     let mut polls = Vec::new();
     let mut others = 0usize;
     for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || is_header_line(line) {
             continue;
         }
         let v: Value = serde_json::from_str(line).map_err(|e| format!("line {}: {e}", i + 1))?;

@@ -400,7 +400,11 @@ fn run_files_without_timeline(scenario: &Scenario, run: &RunResult) -> std::io::
     if let Value::Object(map) = &mut summary {
         map.insert("_refreshsim".into(), meta.clone());
     }
+    // D9: a first header line names version, seed and scenario hash, as the other outputs do;
+    // every later line is one API call.
     let mut responses = Vec::new();
+    serde_json::to_writer(&mut responses, &json!({ "_refreshsim": meta }))?;
+    responses.push(b'\n');
     for call in &run.calls {
         let line = json!({
             "time_ms": call.time.as_ms(),

@@ -123,6 +123,8 @@ pub fn run_digest(
         Ok(()) => None,
         Err(RunError::MaxEvents { .. }) => Some("max_events"),
         Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),
+        Err(RunError::MaxRecords { .. }) => Some("max_records"),
+        Err(RunError::MaxCallBytes { .. }) => Some("max_call_bytes"),
         Err(e @ RunError::World(_)) => return Err(e),
     };
     let reason = match limit {
@@ -295,10 +297,12 @@ pub struct StartPlan {
 }
 
 /// Runs `scenario` up to its first `StartInstanceRefresh` and submits it; `None` when it has
-/// none. A Start on a condition is tried at time 0.
+/// none. A timed Start runs exactly as in the real run: every event queued before it (faults
+/// and actions due at the same instant but earlier in the file included) runs first, then the
+/// Start itself. A Start on a condition is tried at time 0.
 pub fn dry_run_first_start(scenario: &Scenario) -> Result<Option<DryStart>, RunError> {
     use crate::scenario::{Trigger, What};
-    let Some(start) = scenario.happenings.iter().find(|h| {
+    let Some(start_index) = scenario.happenings.iter().position(|h| {
         matches!(
             h.what,
             What::Api {
@@ -309,25 +313,47 @@ pub fn dry_run_first_start(scenario: &Scenario) -> Result<Option<DryStart>, RunE
     }) else {
         return Ok(None);
     };
+    let start = &scenario.happenings[start_index];
     let mut sink = MetricsSink::new(scenario.floor_permille);
     let mut sim = Simulation::new(scenario, scenario.seed, &mut sink)?;
     let at = match start.trigger {
         Trigger::At { at_ms } => SimTime(at_ms),
         Trigger::When { .. } => SimTime::ZERO,
     };
-    if at.as_ms() > 0 {
-        sim.advance_until(SimTime(at.as_ms() - 1), &mut sink)?;
-    }
-    let What::Api { body, fill, .. } = &start.what else {
-        unreachable!("found by action")
+    let timed = matches!(start.trigger, Trigger::At { .. });
+    let result = if timed && sim.step_until_happening(start_index as u32, &mut sink)? {
+        // Run the Start's own queue item, as the real run does (ids filled the same way).
+        sim.step(&mut sink)?;
+        let call = sim
+            .calls()
+            .iter()
+            .rev()
+            .find(|c| c.action == crate::api::Action::StartInstanceRefresh)
+            .expect("the Start happening made a call");
+        match call.code {
+            None => Ok(()),
+            Some(code) => Err(crate::api::ApiError::new(
+                code,
+                call.response["Response"]["Error"]["Message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+        }
+    } else {
+        let What::Api { body, fill, .. } = &start.what else {
+            unreachable!("found by action")
+        };
+        let mut body = body.clone();
+        if *fill && let Value::Object(map) = &mut body {
+            map.entry("AutoScalingGroupId")
+                .or_insert_with(|| Value::String(scenario.world.group_id.clone()));
+        }
+        sim.submit(crate::api::Action::StartInstanceRefresh, &body, &mut sink)
+            .result
+            .map(|_| ())
     };
-    let mut body = body.clone();
-    if *fill && let Value::Object(map) = &mut body {
-        map.entry("AutoScalingGroupId")
-            .or_insert_with(|| Value::String(scenario.world.group_id.clone()));
-    }
-    let response = sim.submit(crate::api::Action::StartInstanceRefresh, &body, &mut sink);
-    let result = response.result.map(|_| {
+    let result = result.map(|_| {
         let world = sim.world();
         let act = world.activities.last().expect("Start created an activity");
         let batches = (0..act.batches.len() as u32)

@@ -896,7 +896,12 @@ pub fn run_spec(spec: &ScenarioSpec) -> Result<SpecRun, String> {
         .map_err(|e: ScenarioError| e.to_string())?;
     match run_scenario(&scenario, scenario.seed, true) {
         Ok(run) => Ok(SpecRun::Finished(Box::new(run))),
-        Err(RunError::MaxEvents { .. } | RunError::MaxSimTime { .. }) => {
+        Err(
+            RunError::MaxEvents { .. }
+            | RunError::MaxSimTime { .. }
+            | RunError::MaxRecords { .. }
+            | RunError::MaxCallBytes { .. },
+        ) => {
             // Bounded runs are rare: run again, keeping the records the bound cut short.
             let mut sink = FullSink::new(MetricsSink::new(scenario.floor_permille));
             let mut sim =
@@ -905,9 +910,12 @@ pub fn run_spec(spec: &ScenarioSpec) -> Result<SpecRun, String> {
                 Ok(()) => {
                     return Err("the run reached a bound, then ended when run again".into());
                 }
-                Err(e @ (RunError::MaxEvents { .. } | RunError::MaxSimTime { .. })) => {
-                    e.to_string()
-                }
+                Err(
+                    e @ (RunError::MaxEvents { .. }
+                    | RunError::MaxSimTime { .. }
+                    | RunError::MaxRecords { .. }
+                    | RunError::MaxCallBytes { .. }),
+                ) => e.to_string(),
                 Err(e @ RunError::World(_)) => return Err(e.to_string()),
             };
             let timeline = Timeline {

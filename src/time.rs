@@ -57,6 +57,13 @@ impl Epoch {
         let since = instant
             .duration_since(UNIX_EPOCH)
             .map_err(|_| "times before 1970 are not supported".to_string())?;
+        // Whole seconds only (spec §0.1): a fraction would be dropped silently otherwise.
+        if since.subsec_nanos() != 0 {
+            return Err(format!(
+                "expected a whole-second UTC instant like 2023-09-07T16:27:49Z, found {:?} (fractional seconds are not supported)",
+                text.trim()
+            ));
+        }
         Ok(Epoch {
             unix_secs: since.as_secs(),
         })
@@ -102,10 +109,12 @@ pub fn parse_duration_ms(text: &str) -> Result<u64, String> {
     u64::try_from(duration.as_millis()).map_err(|_| format!("duration {text:?} is too large"))
 }
 
-/// Renders a duration for people: whole seconds (rounded) from 10 s up, exact below.
+/// Renders a duration for people: whole seconds from 10 s up, exact below. Whole seconds are
+/// truncated, never rounded, exactly as Describe renders times (spec §0.1, OQ-15), so a summary's
+/// `+20m41s` and a Describe `10:20:41Z` (from a 10:00:00 start) always agree.
 pub fn format_duration_human(total_ms: u64) -> String {
     if total_ms >= 10_000 {
-        format_duration_ms((total_ms + 500) / 1000 * 1000)
+        format_duration_ms(total_ms / 1000 * 1000)
     } else {
         format_duration_ms(total_ms)
     }
@@ -164,7 +173,25 @@ mod tests {
     }
 
     #[test]
+    fn oq15_human_durations_truncate_to_whole_seconds_like_describe() {
+        // 1,241,621 ms after 10:00:00 is 10:20:41 in Describe (whole seconds, truncated).
+        let epoch = Epoch::parse("2026-01-01T10:00:00Z").unwrap();
+        assert_eq!(epoch.render(SimTime(1_241_621)), "2026-01-01T10:20:41Z");
+        assert_eq!(format_duration_human(1_241_621), "20m41s");
+        assert_eq!(format_duration_human(10_999), "10s");
+        assert_eq!(format_duration_human(9_999), "9s999ms");
+    }
+
+    #[test]
     fn rejects_non_utc_garbage() {
         assert!(Epoch::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn spec_0_1_fractional_seconds_are_refused_not_dropped() {
+        let e = Epoch::parse("2026-01-01T00:00:00.700Z").unwrap_err();
+        assert!(e.contains("whole-second UTC instant"), "{e}");
+        assert!(e.contains("2026-01-01T00:00:00.700Z"), "{e}");
+        assert!(Epoch::parse("2026-01-01T00:00:00.000Z").is_ok());
     }
 }

@@ -371,6 +371,20 @@ fn bad_duration_shows_the_accepted_forms() {
 }
 
 #[test]
+fn spec_0_1_fractional_start_time_is_refused_not_silently_truncated() {
+    let file = bad("fractional-start-time.toml");
+    assert_bad_input(
+        &file,
+        &format!("{file}:6:1"),
+        &[
+            "scenario.start_time: ",
+            "expected a whole-second UTC instant",
+            "found \"2026-01-01T00:00:00.700Z\"",
+        ],
+    );
+}
+
+#[test]
 fn unknown_action_name_lists_the_supported_actions() {
     let file = bad("unknown-action.toml");
     assert_bad_input(
@@ -485,6 +499,28 @@ fn a_run_stopped_by_a_limit_exits_2_and_writes_nothing() {
 }
 
 #[test]
+fn d12_memory_bounds_max_records_and_max_call_bytes_exit_2_and_write_nothing() {
+    for (limit, field) in [
+        ("max_records = 20", "scenario.limits.max_records"),
+        ("max_call_bytes = 100", "scenario.limits.max_call_bytes"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text =
+            example_text().replace("seed = 1\n", &format!("seed = 1\nlimits = {{ {limit} }}\n"));
+        assert!(text.contains(limit));
+        let path = dir.path().join("limited.toml");
+        std::fs::write(&path, text).unwrap();
+        let (ran, out) = run_with_out(&path, dir.path(), &[]);
+        assert_eq!(ran.code, 2, "{limit}: stderr:\n{}", ran.stderr);
+        assert!(ran.stderr.contains(field), "{}", ran.stderr);
+        assert!(
+            !out.exists(),
+            "{limit}: --out DIR was created by a failed run"
+        );
+    }
+}
+
+#[test]
 fn bad_command_line_arguments_exit_2() {
     for args in [
         &["run", EXAMPLE, "--seed", "five"][..],
@@ -545,6 +581,38 @@ fn validate_prints_the_batch_plan_of_the_tencent_example() {
     );
 }
 
+#[test]
+fn oq27_oq57_validate_runs_what_precedes_the_start_at_its_instant_and_prints_a_refusal() {
+    // The `role` fault (role revoked at 0 s, earlier in the file than the Start at 0 s) runs
+    // before the Start, as in the real run, so validate prints the refusal, not a plan.
+    let ran = refreshsim(&["validate", "scenarios/rejected-requests.toml"]);
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stdout.contains(
+            "StartInstanceRefresh would be refused: UnauthorizedOperation.AutoScalingRoleUnauthorized"
+        ),
+        "stdout:\n{}",
+        ran.stdout
+    );
+    assert!(
+        plan_lines(&ran.stdout).is_empty(),
+        "stdout:\n{}",
+        ran.stdout
+    );
+    // The real run gets the same answer.
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, _) = run_with_out(
+        Path::new("scenarios/rejected-requests.toml"),
+        dir.path(),
+        &[],
+    );
+    assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("call role -> UnauthorizedOperation.AutoScalingRoleUnauthorized")
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 6. A request Tencent refuses is a result of the run, not a scenario error.
 
@@ -574,7 +642,17 @@ fn a_refused_request_is_an_api_error_in_the_run_not_a_scenario_error() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 1, "{responses}");
+    assert_eq!(lines.len(), 2, "{responses}");
+    // D9: a header line names version, seed and scenario hash, like the other outputs.
+    let header = &lines[0]["_refreshsim"];
+    assert_eq!(header["seed"], 1, "{responses}");
+    assert!(
+        header["scenario_sha256"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
+    assert!(header["version"].as_str().is_some());
+    let lines = &lines[1..];
     assert_eq!(lines[0]["id"], "start");
     assert_eq!(lines[0]["action"], "StartInstanceRefresh");
     // Tencent Cloud API 3.0 error envelope: {"Response":{"Error":{"Code","Message"},"RequestId"}}.

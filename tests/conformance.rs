@@ -407,7 +407,7 @@ fn oq12_batch_failed_when_every_remaining_instance_failed() {
 }
 
 #[test]
-fn s3_4_a_failed_instance_stays_in_standby() {
+fn oq44_s3_4_a_failed_instance_stays_in_standby() {
     let r = run(
         2,
         "",
@@ -766,6 +766,31 @@ fn oq27_checks_run_in_the_documented_order() {
         submit(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
         ErrorCode::MissingParameter
     );
+}
+
+#[test]
+fn oq27_step10_oq4_batch_number_too_large_reports_the_value_as_given() {
+    let (mut sim, mut sink) = engine(2);
+    let body = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 99_999_999_999u64}}});
+    let e = sim
+        .submit(Action::StartInstanceRefresh, &body, &mut sink)
+        .result
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidParameterValueBatchNumberTooLarge);
+    assert!(
+        e.message
+            .contains("BatchNumber 99999999999 is greater than the 2"),
+        "{}",
+        e.message
+    );
+    // MaxSurge likewise (OQ-6, step 11): never clamped to 32 bits.
+    let body = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1, "MaxSurge": 99_999_999_999i64}}});
+    let e = sim
+        .submit(Action::StartInstanceRefresh, &body, &mut sink)
+        .result
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidParameterValueMaxSurgeTooLarge);
+    assert!(e.message.contains("MaxSurge 99999999999 "), "{}", e.message);
 }
 
 #[test]

@@ -482,7 +482,7 @@ fn oq26_auto_rollback_destroys_the_origin_surge_instances() {
 }
 
 #[test]
-fn oq26_auto_rollback_on_a_rollback_activity_behaves_as_auto_pause() {
+fn oq47_oq26_auto_rollback_on_a_rollback_activity_behaves_as_auto_pause() {
     // The origin succeeds; the rollback's reinstall of #1 (its 2nd refresh attempt) fails.
     let extra = format!(
         "[[faults.scripted]]\ninstance = \"#1\"\nattempt = 2\n{}",
@@ -570,6 +570,67 @@ fn s3_10_a_reset_refresh_fires_only_extension_hooks_never_normal_ones() {
         vec![(0, "ash-ext-t".into()), (80_000, "ash-ext-l".into())]
     );
     assert_eq!(first_activity(&r).status, ActivityStatus::Successful);
+}
+
+#[test]
+fn oq50_remove_instances_fires_extension_hooks_only_and_scale_in_fires_both() {
+    // No refresh here: 3 instances, a RemoveInstances of #1 and a ScaleInInstances of 1.
+    let hooks = [
+        hook("ash-nrm-t", "TERMINATING", "NORMAL", ""),
+        hook("ash-ext-t", "TERMINATING", "EXTENSION", ""),
+    ]
+    .concat();
+    let extra = r##"
+[[actions]]
+id = "remove"
+at = "10m"
+action = "RemoveInstances"
+request = { InstanceIds = ["#1"] }
+[[actions]]
+id = "scale-in"
+at = "20m"
+action = "ScaleInInstances"
+request = { ScaleInNumber = 1 }
+"##;
+    let toml = with_group(
+        &run_text_source(&hooks, extra),
+        "min_size = 0\ndesired_capacity = 3",
+    );
+    let r = run_text(&toml);
+    assert_eq!(code(&r, "remove"), "OK");
+    assert_eq!(code(&r, "scale-in"), "OK");
+    let rows = rows(&r);
+    let removed = instance_name(&r.world, 0);
+    let started: Vec<String> = hooks_started(&rows, &removed)
+        .into_iter()
+        .filter(|(t, _)| *t >= 600_000)
+        .map(|(_, h)| h)
+        .collect();
+    assert_eq!(
+        started,
+        vec!["ash-ext-t".to_string()],
+        "manual API: EXTENSION only"
+    );
+    let scaled_in: Vec<String> = rows
+        .iter()
+        .filter(|row| row.kind == "hook_started" && row.time_ms >= 1_200_000)
+        .map(|row| row.detail.trim_start_matches("hook=").to_string())
+        .collect();
+    assert_eq!(
+        scaled_in,
+        vec!["ash-nrm-t".to_string(), "ash-ext-t".to_string()],
+        "ScaleIn: NORMAL and EXTENSION"
+    );
+}
+
+/// A 3-instance scenario whose refresh (at 0 s, one batch) ends long before 10 minutes.
+fn run_text_source(hooks: &str, extra: &str) -> String {
+    text(
+        3,
+        "hook_response = \"20s\"",
+        &rolling("BatchNumber = 1"),
+        &format!("{hooks}\n{extra}"),
+    )
 }
 
 #[test]
@@ -860,7 +921,7 @@ fn oq14_surge_instances_go_through_normal_hooks_and_a_launching_abandon_fails_th
 }
 
 #[test]
-fn s6_8_complete_lifecycle_action_errors() {
+fn oq54_s6_8_complete_lifecycle_action_errors() {
     let hooks = [
         hook(
             "ash-t",

@@ -10,8 +10,14 @@ use refreshsim::api::{
     Action, ActivityStatus, BatchStatus, ErrorCode, InstanceStatus, LifeCycleState,
 };
 use refreshsim::run::RunResult;
+use refreshsim::sim::Simulation;
 use refreshsim::time::SimTime;
 use refreshsim::timeline::Row;
+
+fn activity_name(sim: &Simulation) -> String {
+    let w = sim.world();
+    w.names.get(w.activities[0].id).to_string()
+}
 use serde_json::json;
 
 /// Create 60 s, destroy 20 s, reinstall 60 s (from `text`).
@@ -116,7 +122,7 @@ fn oq8_surge_phases_are_surge_out_then_batches_then_surge_in() {
 }
 
 #[test]
-fn oq7_surge_instances_are_in_no_batch_keep_desired_capacity_and_ignore_max_size() {
+fn oq33_oq7_surge_instances_are_in_no_batch_keep_desired_capacity_and_ignore_max_size() {
     // MaxSize = DesiredCapacity = 4: surge instances are not bounded by MaxSize (OQ-7).
     let toml = with_group(
         &text(
@@ -181,6 +187,67 @@ action = "DescribeAutoScalingGroups"
     assert_eq!(act.status, ActivityStatus::Successful);
     // With 2 surge instances and batches of 2, in-service capacity never drops below 4.
     assert_eq!(r.metrics.min_in_service, Some(4));
+}
+
+#[test]
+fn oq7_removing_a_surge_instance_during_a_pause_keeps_desired_capacity() {
+    // §2.2, OQ-6..OQ-8: surge instances are not counted in DesiredCapacity, so removing one by
+    // hand must not lower it; otherwise the group, re-enabled after the refresh, scales in a
+    // just-refreshed instance to match the lowered DesiredCapacity.
+    let toml = with_group(
+        &text(
+            4,
+            OPS,
+            &rolling("BatchNumber = 2, MaxSurge = 2, BatchPause = \"FIRST_BATCH_PAUSE\""),
+            "",
+        ),
+        "max_size = 6\ndesired_capacity = 4",
+    );
+    let (mut sim, mut sink) = engine_text(&toml, false);
+    // Surge 0–60 s, batch 1 60–120 s, then AUTO_PAUSE.
+    sim.advance_until(SimTime(130_000), &mut sink).unwrap();
+    assert_eq!(sim.world().activities[0].status, ActivityStatus::AutoPause);
+    let w = sim.world();
+    let surge: Vec<String> = w
+        .instances
+        .iter()
+        .filter(|i| i.surge && i.in_group)
+        .map(|i| w.names.get(i.id).to_string())
+        .collect();
+    assert_eq!(surge.len(), 2);
+    let remove = json!({"AutoScalingGroupId": "asg-test0001", "InstanceIds": [surge[0]]});
+    assert!(call(&mut sim, &mut sink, Action::RemoveInstances, remove).is_ok());
+    sim.advance_until(SimTime(200_000), &mut sink).unwrap();
+    assert_eq!(
+        sim.world().group.desired_capacity,
+        4,
+        "OQ-7: the surge removal left DesiredCapacity alone"
+    );
+    let id = activity_name(&sim);
+    let resume = json!({"AutoScalingGroupId": "asg-test0001", "RefreshActivityId": id});
+    assert!(call(&mut sim, &mut sink, Action::ResumeInstanceRefresh, resume).is_ok());
+    sim.run_until_idle(&mut sink).unwrap();
+    let w = sim.world();
+    let act = &w.activities[0];
+    assert_eq!(act.status, ActivityStatus::Successful);
+    assert_eq!(w.group.desired_capacity, 4);
+    let members: Vec<_> = w.instances.iter().filter(|i| i.in_group).collect();
+    assert_eq!(members.len(), 4, "the group ends at its pre-refresh size");
+    assert!(members.iter().all(|i| !i.surge));
+    for it in &act.items {
+        assert_eq!(it.status, InstanceStatus::Successful);
+        assert!(
+            w.instances[it.instance as usize].in_group,
+            "no refreshed instance was destroyed"
+        );
+    }
+    let rows = engine_rows(&sim, &sink);
+    assert!(
+        !rows
+            .iter()
+            .any(|r| r.kind == "scaling_activity" && r.detail.contains("desired")),
+        "no desired-capacity matching activity ran"
+    );
 }
 
 // ---- MaxSurge admission (OQ-6, OQ-27 step 11) -------------------------------------------------
@@ -433,6 +500,34 @@ fn oq7_surge_scale_in_failure_pauses_whatever_fail_process() {
 }
 
 #[test]
+fn oq63_rollback_is_refused_in_the_final_scale_in_after_a_scale_in_failure() {
+    // §1.5 rule 6 refuses Cancel in the final scale-in (every batch already succeeded); a
+    // rollback there would mark the origin CANCELLED and run beside the SCALE_IN (§6.2, OQ-18).
+    let extra = r##"
+[[actions]]
+id = "rollback-after-scale-in-failure"
+at = "150s"
+action = "RollbackInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
+[[actions]]
+id = "resume"
+at = "300s"
+action = "ResumeInstanceRefresh"
+"##;
+    let r = scale_in_blocked("AUTO_PAUSE", extra);
+    assert_eq!(
+        code(&r, "rollback-after-scale-in-failure"),
+        "ResourceUnavailable.RefreshActivityStatusConflictWithOperation"
+    );
+    assert_eq!(r.world.activities.len(), 1, "no rollback activity created");
+    let act = first_activity(&r);
+    assert_eq!(batch_statuses(act), vec![BatchStatus::Successful]);
+    assert_eq!(code(&r, "resume"), "OK");
+    assert_eq!(act.status, ActivityStatus::Successful, "not CANCELLED");
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
+}
+
+#[test]
 fn s1_4_resume_retries_a_failed_surge_scale_in() {
     let extra = "[[actions]]\nid = \"resume\"\nat = \"300s\"\naction = \"ResumeInstanceRefresh\"\n";
     let r = scale_in_blocked("AUTO_CANCEL", extra);
@@ -648,7 +743,7 @@ fn oq11_replace_removes_the_old_instance_only_after_the_new_one_is_in_service_an
 }
 
 #[test]
-fn oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
+fn oq56_oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
     let r = replace_run(2, "", OPS, &rolling("BatchNumber = 1"), "");
     let rows = rows(&r);
     let started: Vec<(u64, String)> = scaling_activities(&rows)
@@ -676,7 +771,7 @@ fn oq20_replace_uses_a_scale_out_then_a_remove_instances_activity_per_batch() {
 }
 
 #[test]
-fn oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service() {
+fn oq48_oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service() {
     let extra = "[[faults.events]]\nat = \"0s\"\nkind = \"create_blocked\"\n";
     let r = replace_run(2, "", OPS, &rolling("BatchNumber = 1"), extra);
     let rows = rows(&r);
@@ -712,7 +807,7 @@ fn oq11_replace_creation_failure_fails_the_old_instance_but_keeps_it_in_service(
 }
 
 #[test]
-fn oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_one() {
+fn oq53_oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_one() {
     let extra = "[[faults.scripted]]\ninstance = \"#1\"\nstep = \"target_health\"\n";
     let r = replace_run(2, "forward_clb = true", OPS, REPLACE_HEALTH, extra);
     let act = first_activity(&r);
@@ -725,11 +820,50 @@ fn oq11_replace_health_timeout_releases_the_new_instance_and_keeps_the_old_one()
     );
     let new = item.replacement.unwrap() as usize;
     assert!(!r.world.instances[new].in_group);
+    // A real destruction: TERMINATING for instance_destroy (20 s), then DESTROYED — never
+    // IN_SERVICE → DESTROYED in no time.
+    let new_id = r.world.names.get(r.world.instances[new].id).to_string();
+    let rows = rows(&r);
+    let failed_at = first_time(&r, "instance", "FAILED", None).unwrap();
+    let left = transitions(&rows, "instance_left", &new_id);
+    assert_eq!(
+        left,
+        vec![(failed_at + 20_000, "TERMINATING".into(), "DESTROYED".into())]
+    );
     assert_eq!(
         r.world.instances[item.instance as usize].state,
         LifeCycleState::InService
     );
     assert_eq!(batch_statuses(act), vec![BatchStatus::PartiallySuccessful]);
+}
+
+#[test]
+fn oq65_oq11_the_remove_instances_activity_counts_and_ends_with_the_removals_it_made() {
+    // #1's new instance fails the health check (kept old instance, OQ-53); only #2's old
+    // instance is removed: the REMOVE_INSTANCES activity says 1 instance and SUCCESSFUL, while
+    // the batch (and its SCALE_OUT activity, OQ-45) is PARTIALLY_SUCCESSFUL.
+    let extra = "[[faults.scripted]]\ninstance = \"#1\"\nstep = \"target_health\"\n";
+    let r = replace_run(2, "forward_clb = true", OPS, REPLACE_HEALTH, extra);
+    let act = first_activity(&r);
+    assert_eq!(batch_statuses(act), vec![BatchStatus::PartiallySuccessful]);
+    let of_type = |t: refreshsim::api::ScalingActivityType| {
+        r.world
+            .scaling_activities
+            .iter()
+            .find(|s| s.activity_type == t)
+            .unwrap()
+    };
+    let remove = of_type(refreshsim::api::ScalingActivityType::RemoveInstances);
+    assert_eq!(remove.instances, 1);
+    assert_eq!(
+        remove.status,
+        refreshsim::api::ScalingActivityStatus::Successful
+    );
+    let scale_out = of_type(refreshsim::api::ScalingActivityType::ScaleOut);
+    assert_eq!(
+        scale_out.status,
+        refreshsim::api::ScalingActivityStatus::PartiallySuccessful
+    );
 }
 
 #[test]
@@ -776,7 +910,7 @@ request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
 }
 
 #[test]
-fn oq47_auto_rollback_on_a_replace_activity_behaves_as_auto_pause() {
+fn oq55_auto_rollback_on_a_replace_activity_behaves_as_auto_pause() {
     // Batch 1 replaces #1, #2 (0–80 s); batch 2's new instances fail to create at 140 s.
     let extra = "[[faults.events]]\nat = \"100s\"\nkind = \"create_blocked\"\n";
     let settings = rolling("BatchNumber = 2, FailProcess = \"AUTO_ROLLBACK\"");
@@ -888,4 +1022,122 @@ fn oq10_step5_a_target_healthy_within_the_timeout_succeeds_at_reinstall_end_plus
             "weight restored only once healthy"
         );
     }
+}
+
+// ---- Injected internal error → FAILED (OQ-23, OQ-34, OQ-64) ------------------------------------
+
+/// When the group was last set ENABLED (OQ-17: restored after the refresh).
+fn last_enabled(r: &RunResult) -> Option<u64> {
+    rows(r)
+        .iter()
+        .filter(|row| row.kind == "group_enabled" && row.to == "ENABLED" && row.from == "DISABLED")
+        .map(|row| row.time_ms)
+        .next_back()
+}
+
+/// 4 instances, 2 batches, MaxSurge 1: surge 0–60 s, batch 1 60–120 s; an internal error at
+/// `at`, and `extra` appended.
+fn internal_error_run(settings: &str, at: &str, extra: &str) -> RunResult {
+    let faults = format!("[[faults.events]]\nat = \"{at}\"\nkind = \"internal_error\"\n{extra}");
+    run(4, OPS, &rolling(settings), &faults)
+}
+
+#[test]
+fn oq34_oq64_internal_error_mid_batch_lets_in_flight_instances_finish_then_fails() {
+    let extra = r##"
+[[actions]]
+id = "stop-while-failing"
+at = "100s"
+action = "StopInstanceRefresh"
+"##;
+    let r = internal_error_run("BatchNumber = 2, MaxSurge = 1", "90s", extra);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let rows = rows(&r);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    // Waiting work is cancelled at the error; the batch in flight finishes (OQ-21, §1.3 rule 2).
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Successful, BatchStatus::Cancelled]
+    );
+    let statuses: Vec<InstanceStatus> = act.items.iter().map(|it| it.status).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            InstanceStatus::Successful,
+            InstanceStatus::Successful,
+            InstanceStatus::Cancelled,
+            InstanceStatus::Cancelled
+        ]
+    );
+    assert_eq!(
+        first_time(&r, "batch", "CANCELLED", None),
+        Some(90_000),
+        "cancelled at the error"
+    );
+    // FAILED only once nothing is in flight: EndTime is not before the batch's end.
+    assert_eq!(act.batches[0].ended, Some(SimTime(120_000)));
+    assert_eq!(act.ended, Some(SimTime(120_000)));
+    assert!(status_cause(&rows, "FAILED").contains("internal error"));
+    assert_eq!(
+        phases(&rows).iter().find(|p| p.2 == "FAILING"),
+        Some(&(90_000, "BATCHES".into(), "FAILING".into()))
+    );
+    // Nothing about the activity changes after its EndTime.
+    assert!(
+        rows.iter()
+            .filter(|row| matches!(row.kind.as_str(), "batch" | "instance"))
+            .all(|row| row.time_ms <= 120_000)
+    );
+    // Nothing new starts while failing, and Stop is refused (OQ-64).
+    assert_eq!(
+        code(&r, "stop-while-failing"),
+        "ResourceUnavailable.RefreshActivityStatusConflictWithOperation"
+    );
+    // The surge instance is destroyed (as after a cancel, OQ-24) and the group restored only
+    // when nothing was in flight any more (OQ-17).
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
+    assert_eq!(last_enabled(&r), Some(120_000));
+    assert_eq!(
+        r.world
+            .instances
+            .iter()
+            .filter(|i| i.in_group && i.state == LifeCycleState::InService)
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn oq23_oq64_internal_error_while_paused_fails_at_once() {
+    let r = internal_error_run(
+        "BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\"",
+        "100s",
+        "",
+    );
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    assert_eq!(act.ended, Some(SimTime(100_000)));
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Successful, BatchStatus::Cancelled]
+    );
+    assert_eq!(last_enabled(&r), Some(100_000));
+}
+
+#[test]
+fn oq23_oq64_internal_error_during_the_surge_scale_out_waits_for_it_then_destroys_it() {
+    let r = internal_error_run("BatchNumber = 2, MaxSurge = 2", "30s", "");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let act = first_activity(&r);
+    assert_eq!(act.status, ActivityStatus::Failed);
+    // The scale-out (0–60 s) finishes, no batch ever starts, then the clean-up runs.
+    assert_eq!(act.ended, Some(SimTime(60_000)));
+    assert_eq!(
+        batch_statuses(act),
+        vec![BatchStatus::Cancelled, BatchStatus::Cancelled]
+    );
+    assert!(act.batches.iter().all(|b| b.started.is_none()));
+    assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
 }

@@ -74,6 +74,11 @@ fn every_bundled_scenario_meets_its_expectations_and_golden_hash() {
                 v.name, v.detail
             ));
         }
+        // D10 / issue 2: a bundled scenario's run breaks no invariant (INVARIANTS.md).
+        assert!(run.timeline.is_some(), "{name}: the timeline was kept");
+        for v in &run.violations {
+            failures.push(format!("{name}: invariant violated: {v:?}"));
+        }
         let hash = run.timeline.as_ref().unwrap().content_hash();
         match golden.get(&name) {
             _ if bless => {}

@@ -13,9 +13,10 @@ pub const HEALTH_TIMEOUT_DEFAULT_S: u64 = 1800;
 /// Settings after value checks, with documented defaults filled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshSettings {
-    pub batch_number: u32,
+    /// As given (uint64 in the API): errors report the value the caller sent, never a clamp.
+    pub batch_number: u64,
     pub batch_pause: BatchPause,
-    pub max_surge: u32,
+    pub max_surge: u64,
     pub fail_process: FailProcess,
     pub check_instance_target_health: bool,
     pub check_instance_target_health_timeout_s: u64,
@@ -27,7 +28,7 @@ impl RefreshSettings {
     pub fn to_output(&self) -> RefreshSettingsOutput {
         RefreshSettingsOutput {
             rolling_update_settings: RollingUpdateSettingsOutput {
-                batch_number: self.batch_number as u64,
+                batch_number: self.batch_number,
                 batch_pause: self.batch_pause,
                 max_surge: self.max_surge as i64,
                 fail_process: self.fail_process,
@@ -100,9 +101,6 @@ pub fn check_settings(input: &RefreshSettingsInput) -> Result<RefreshSettings, A
             "The parameter `RefreshSettings.RollingUpdateSettings.BatchNumber` must be at least 1",
         ));
     }
-    // No group can hold more than 2000 instances (§6.2), so a larger BatchNumber is always
-    // larger than the pending count; clamping keeps it representable until step 10 rejects it.
-    let batch_number = u32::try_from(batch_number).unwrap_or(u32::MAX);
     let batch_pause = match rolling.batch_pause.as_deref() {
         None => BatchPause::Automatic,
         Some(text) => BatchPause::parse(text).ok_or_else(|| {
@@ -124,7 +122,7 @@ pub fn check_settings(input: &RefreshSettingsInput) -> Result<RefreshSettings, A
                 ),
             ));
         }
-        Some(n) => u32::try_from(n).unwrap_or(u32::MAX),
+        Some(n) => n as u64, // n ≥ 0 here; reported as given, never clamped
     };
     let fail_process = match rolling.fail_process.as_deref() {
         None => FailProcess::AutoPause,

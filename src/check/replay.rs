@@ -90,7 +90,7 @@ impl Activity {
     }
 
     /// OQ-26: a rollback never surges.
-    fn surge_bound(&self) -> u32 {
+    fn surge_bound(&self) -> u64 {
         match self.activity_type {
             ActivityType::Normal => self.settings.max_surge,
             ActivityType::Rollback => 0,
@@ -652,7 +652,7 @@ impl Checker<'_> {
         let act = &mut self.activities[a];
         act.surge_live += 1;
         let (live, bound, id) = (act.surge_live, act.surge_bound(), act.id);
-        if live > bound {
+        if u64::from(live) > bound {
             let entity = self.name(id).to_string();
             self.flag(
                 Invariant::SurgeBounded,
@@ -1474,7 +1474,7 @@ impl Checker<'_> {
                 act.instances
             ));
         }
-        if n != act.settings.batch_number {
+        if u64::from(n) != act.settings.batch_number {
             problems.push(format!(
                 "{n} batches for BatchNumber {}",
                 act.settings.batch_number

@@ -150,10 +150,10 @@ impl World {
                 "The refresh activity {} is {}{}; {operation} requires {needs}",
                 self.names.get(act.id),
                 act.status,
-                if act.phase == Phase::SurgeIn {
-                    " in its final scale-in"
-                } else {
-                    ""
+                match act.phase {
+                    Phase::SurgeIn => " in its final scale-in",
+                    Phase::Failing => " and failing after an internal error (OQ-64)",
+                    Phase::Init | Phase::SurgeOut | Phase::Batches | Phase::Done => "",
                 }
             ),
         )
@@ -299,7 +299,7 @@ impl World {
     fn stop(&mut self, a: u32, fx: &mut Fx) -> Result<ApiOutput, ApiError> {
         let act = &self.activities[a as usize];
         let allowed = matches!(act.status, ActivityStatus::Init | ActivityStatus::Running)
-            && act.phase != Phase::SurgeIn;
+            && !matches!(act.phase, Phase::SurgeIn | Phase::Failing);
         if !allowed {
             return Err(self.conflict(
                 a,
@@ -332,7 +332,9 @@ impl World {
             Err(e) => return (Err(e), None),
         };
         let id = self.activities[a as usize].id;
-        if !self.activities[a as usize].status.is_paused() {
+        if !self.activities[a as usize].status.is_paused()
+            || self.activities[a as usize].phase == Phase::Failing
+        {
             // §8.5: documented as "no effect"; OQ-22 chooses the conflict error.
             let e = self.conflict(
                 a,
@@ -552,7 +554,7 @@ impl World {
     /// Settings a rollback that this engine creates would pass (for tests).
     pub fn default_settings(batch_number: u32) -> RefreshSettings {
         RefreshSettings {
-            batch_number,
+            batch_number: u64::from(batch_number),
             batch_pause: crate::api::BatchPause::Automatic,
             max_surge: 0,
             fail_process: crate::api::FailProcess::AutoPause,

@@ -175,12 +175,7 @@ impl World {
             WorldChange::InternalError => {
                 for a in 0..self.activities.len() as u32 {
                     if !self.activities[a as usize].status.is_terminal() {
-                        self.set_status(
-                            a,
-                            crate::api::ActivityStatus::Failed,
-                            crate::timeline::StatusCause::InternalError,
-                            fx,
-                        );
+                        self.internal_error(a, draws, fx);
                     }
                 }
             }
@@ -601,15 +596,21 @@ impl World {
     pub(crate) fn on_scaling_op_done(
         &mut self,
         sa: u32,
-        _op: u32,
+        op: u32,
         ok: bool,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
+        // OQ-7: surge instances are not counted in DesiredCapacity, so removing one (a
+        // RemoveInstances/DetachInstances naming it) does not lower it either.
+        let surge = self.instances[self.ops[op as usize].instance as usize].surge;
         let s = &mut self.scaling_activities[sa as usize];
         s.ops_pending = s.ops_pending.saturating_sub(1);
         if ok {
             s.ops_ok += 1;
+            if surge {
+                s.ops_ok_uncounted += 1;
+            }
         } else {
             s.ops_failed += 1;
         }
@@ -621,7 +622,7 @@ impl World {
             (0, _) => ScalingActivityStatus::Failed,
             _ => ScalingActivityStatus::PartiallySuccessful,
         };
-        let delta = s.desired_per_success * i64::from(s.ops_ok);
+        let delta = s.desired_per_success * i64::from(s.ops_ok - s.ops_ok_uncounted);
         let total_matching_failure = s.matching && s.ops_ok == 0;
         if delta != 0 {
             // §6.2: MaxSize ≥ DesiredCapacity ≥ MinSize. A removal from a disabled group may
@@ -783,14 +784,10 @@ impl World {
         }
     }
 
-    /// OQ-32: an enabled group with no scaling activity running brings its member count to
-    /// DesiredCapacity (surge instances and instances being removed do not count).
-    pub(crate) fn match_desired_capacity(&mut self, draws: &mut dyn Draws, fx: &mut Fx) {
-        if self.group.enabled == EnabledStatus::Disabled || self.group_in_activity() {
-            return;
-        }
-        let members = self
-            .instances
+    /// Members that desired-capacity matching counts (OQ-32): surge instances (OQ-7) and
+    /// instances being removed do not count.
+    fn matching_members(&self) -> u32 {
+        self.instances
             .iter()
             .filter(|i| {
                 i.in_group
@@ -799,7 +796,27 @@ impl World {
                         matches!(self.ops[op as usize].kind, OpKind::Destroy | OpKind::Detach)
                     })
             })
-            .count() as u32;
+            .count() as u32
+    }
+
+    /// OQ-32: an enabled group with no scaling activity running brings its member count to
+    /// DesiredCapacity (surge instances and instances being removed do not count).
+    pub(crate) fn match_desired_capacity(&mut self, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.group.enabled == EnabledStatus::Disabled {
+            // §6.1, OQ-32: a group a refresh holds disabled makes no matching attempt; the
+            // timeline shows each trigger that would have found capacity to match (issue 3),
+            // as it does for alarms, scheduled actions and unhealthy replacement.
+            if self.has_non_terminal_activity()
+                && self.matching_members() != self.group.desired_capacity
+            {
+                self.ignored(self.group.id, "desired-capacity matching", DISABLED, fx);
+            }
+            return;
+        }
+        if self.group_in_activity() {
+            return;
+        }
+        let members = self.matching_members();
         let desired = self.group.desired_capacity;
         if members < desired {
             self.create_instances(

@@ -249,6 +249,7 @@ impl World {
             OpOwner::Scaling { scaling_activity } => {
                 self.on_scaling_op_done(scaling_activity, op, ok, draws, fx)
             }
+            OpOwner::Released => {}
         }
     }
 
@@ -534,5 +535,6 @@ fn op_cause(owner: OpOwner) -> &'static str {
         OpOwner::ReplaceNew { .. } => "replacement",
         OpOwner::ReplaceOld { .. } => "replaced by a new instance",
         OpOwner::Scaling { .. } => "scaling activity",
+        OpOwner::Released => "target health check failed",
     }
 }

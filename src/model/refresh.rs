@@ -516,7 +516,7 @@ impl World {
                     self.health_passed(a, i, draws, fx);
                 } else {
                     let timeout_s = u32::try_from(timeout_s).unwrap_or(u32::MAX);
-                    self.health_failed(a, i, Msg::HealthTimeout { timeout_s }, fx);
+                    self.health_failed(a, i, Msg::HealthTimeout { timeout_s }, draws, fx);
                 }
             }
             Step::Idle
@@ -636,11 +636,25 @@ impl World {
     }
 
     /// §2.1: a failed target-health check fails the instance, its CLB weight stays 0.
-    fn health_failed(&mut self, a: u32, i: usize, msg: Msg, fx: &mut Fx) {
+    fn health_failed(&mut self, a: u32, i: usize, msg: Msg, draws: &mut dyn Draws, fx: &mut Fx) {
         if self.activities[a as usize].mode == RefreshMode::RollingUpdateReplace {
-            // OQ-11: the unhealthy new instance is released; the old one stays in service.
-            if let Some(new) = self.activities[a as usize].items[i].replacement {
-                self.release_instance(new, "target health check failed", fx);
+            // OQ-11, OQ-53: the unhealthy new instance is released; the old one stays in
+            // service. The release is a real destruction (TERMINATING for instance_destroy,
+            // then DESTROYED), part of the batch's SCALE_OUT activity that created it.
+            let item = &self.activities[a as usize].items[i];
+            let sa = self.activities[a as usize].batches[item.batch as usize].scaling_activity;
+            if let (Some(new), Some(sa)) = (item.replacement, sa) {
+                let owner = OpOwner::Released;
+                self.start_op(
+                    OpKind::Destroy,
+                    new,
+                    owner,
+                    sa,
+                    HookScope::All,
+                    false,
+                    draws,
+                    fx,
+                );
             }
         }
         self.fail_item(a, i, msg, fx);
@@ -675,14 +689,19 @@ impl World {
             let item = &self.activities[a as usize].items[i];
             (item.batch, item.instance)
         };
+        // OQ-11, OQ-65: the batch's REMOVE_INSTANCES activity counts the old instances it
+        // actually removes (one more each time), not the batch's in-flight items, some of which
+        // may still fail and keep their old instance.
         let sa = match self.activities[a as usize].batches[b as usize].remove_activity {
-            Some(sa) => sa,
+            Some(sa) => {
+                self.scaling_activities[sa as usize].instances += 1;
+                sa
+            }
             None => {
-                let size = self.activities[a as usize].batches[b as usize].in_flight;
                 let sa = self.begin_scaling_activity(
                     ScalingActivityType::RemoveInstances,
                     Some(a),
-                    size,
+                    1,
                     ScalingCause::Refresh,
                     draws,
                     fx,
@@ -834,11 +853,14 @@ impl World {
             }
         };
         let batch = &self.activities[a as usize].batches[b as usize];
-        for sa in [batch.scaling_activity, batch.remove_activity]
-            .into_iter()
-            .flatten()
-        {
+        let remove = batch.remove_activity;
+        if let Some(sa) = batch.scaling_activity {
             self.end_scaling_activity(sa, sa_status, fx); // OQ-45
+        }
+        if let Some(sa) = remove {
+            // OQ-65: the REMOVE_INSTANCES activity ends with its own result: every removal it
+            // made succeeded (an old instance's removal cannot fail, OQ-11).
+            self.end_scaling_activity(sa, ScalingActivityStatus::Successful, fx);
         }
         self.after_batch(a, b, draws, fx);
         self.wake_rollbacks(a, draws, fx);
@@ -849,6 +871,10 @@ impl World {
         let act = &self.activities[a as usize];
         if act.status.is_terminal() {
             return; // cancelled or rolled back while this batch finished its in-flight instances
+        }
+        if act.phase == Phase::Failing {
+            self.fail_if_settled(a, draws, fx); // OQ-64: no FailProcess, no next batch
+            return;
         }
         let has_failed = act
             .batch_items(b)
@@ -965,7 +991,7 @@ impl World {
                 }
             }
             Phase::Batches => self.resume_batches(a, mode, draws, fx),
-            Phase::Init | Phase::Done => {}
+            Phase::Init | Phase::Failing | Phase::Done => {}
         }
     }
 
@@ -1043,6 +1069,33 @@ impl World {
         self.cancel_waiting(a, fx);
         self.clean_up_surge(a, draws, fx);
         self.set_status(a, ActivityStatus::Cancelled, cause, fx);
+    }
+
+    /// OQ-23/OQ-34, OQ-64: an injected unrecoverable error. Waiting batches and instances are
+    /// CANCELLED at once; nothing new starts (phase FAILING); instances and surge operations
+    /// already in flight finish as they would (§1.3 rule 2, OQ-21: in-flight work is never cut
+    /// off); when nothing is in flight the surge instances are destroyed (as after a cancel,
+    /// OQ-24) and the activity goes FAILED, so its EndTime is never before its batches' and the
+    /// group is restored (OQ-17) only then.
+    pub(crate) fn internal_error(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        self.cancel_waiting(a, fx);
+        for i in 0..self.activities[a as usize].items.len() {
+            if self.activities[a as usize].items[i].status == InstanceStatus::Waiting {
+                self.set_item(a, i, InstanceStatus::Cancelled, Msg::Cancelled, fx);
+            }
+        }
+        self.set_phase(a, Phase::Failing, fx);
+        self.fail_if_settled(a, draws, fx);
+    }
+
+    /// OQ-64: a FAILING activity with nothing in flight goes FAILED.
+    pub(crate) fn fail_if_settled(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let act = &self.activities[a as usize];
+        if act.status.is_terminal() || act.in_flight() > 0 || act.surge.in_flight > 0 {
+            return;
+        }
+        self.clean_up_surge(a, draws, fx);
+        self.set_status(a, ActivityStatus::Failed, StatusCause::InternalError, fx);
     }
 
     pub(crate) fn cancel_waiting(&mut self, a: u32, fx: &mut Fx) {

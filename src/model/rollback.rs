@@ -11,7 +11,7 @@ use crate::api::{
     ActivityStatus, ActivityType, ApiError, BatchPause, ErrorCode, FailProcess, InstanceStatus,
     RefreshMode, RefreshSettings,
 };
-use crate::timeline::{StatusCause, Sym};
+use crate::timeline::{Phase, StatusCause, Sym};
 
 impl World {
     /// The rollback set R of OQ-25 step 7: origin instances that were SUCCESSFUL, FAILED, INIT or
@@ -100,6 +100,20 @@ impl World {
             .max_by_key(|(i, a)| (a.created, *i))
             .map(|(i, _)| i as u32);
         match o.status {
+            // OQ-63: a scale-in failure pauses the final surge scale-in (OQ-7) after every batch
+            // succeeded; as Cancel (§1.5 rule 6), a rollback is refused there: it would mark a
+            // fully refreshed origin CANCELLED and run beside the SCALE_IN (OQ-18).
+            ActivityStatus::FailedPause
+            | ActivityStatus::AutoPause
+            | ActivityStatus::ManualPause
+                if matches!(o.phase, Phase::SurgeIn | Phase::Failing) =>
+            {
+                return Err(self.conflict(
+                    origin,
+                    "RollbackInstanceRefresh",
+                    "a paused activity outside the final scale-in, or the latest SUCCESSFUL one",
+                ));
+            }
             ActivityStatus::FailedPause
             | ActivityStatus::AutoPause
             | ActivityStatus::ManualPause => {}
@@ -259,7 +273,7 @@ impl World {
         }
         let origin = self.activities[a as usize].settings;
         let settings = RefreshSettings {
-            batch_number: members.len() as u32,
+            batch_number: members.len() as u64,
             batch_pause: BatchPause::Automatic,
             max_surge: 0,
             fail_process: FailProcess::AutoPause,

@@ -92,6 +92,10 @@ impl World {
         if status.is_terminal() {
             return;
         }
+        if self.activities[a as usize].phase == Phase::Failing {
+            self.fail_if_settled(a, draws, fx); // OQ-64
+            return;
+        }
         if failed {
             match self.activities[a as usize].settings.fail_process {
                 FailProcess::AutoPause => self.set_status(
@@ -126,7 +130,7 @@ impl World {
             })
             .collect();
         if targets.is_empty() {
-            self.surge_in_done(a, fx);
+            self.surge_in_done(a, draws, fx);
             return;
         }
         let sa = self.begin_scaling_activity(
@@ -161,7 +165,7 @@ impl World {
         a: u32,
         instance: u32,
         ok: bool,
-        _draws: &mut dyn Draws,
+        draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
         let surge = &mut self.activities[a as usize].surge;
@@ -172,13 +176,13 @@ impl World {
             surge.failed = true;
         }
         if surge.in_flight == 0 {
-            self.surge_in_done(a, fx);
+            self.surge_in_done(a, draws, fx);
         }
     }
 
     /// OQ-7: a failed final scale-in pauses the activity whatever FailProcess says; success
     /// completes it.
-    fn surge_in_done(&mut self, a: u32, fx: &mut Fx) {
+    fn surge_in_done(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let (failed, sa) = {
             let surge = &self.activities[a as usize].surge;
             (surge.failed, surge.scaling_activity)
@@ -190,6 +194,10 @@ impl World {
                 ScalingActivityStatus::Successful
             };
             self.end_scaling_activity(sa, status, fx);
+        }
+        if self.activities[a as usize].phase == Phase::Failing {
+            self.fail_if_settled(a, draws, fx); // OQ-64: what is left is cleaned up
+            return;
         }
         if failed {
             self.set_status(

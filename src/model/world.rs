@@ -202,6 +202,8 @@ pub struct ScalingActivity {
     /// Operations of a non-refresh scaling activity still running, and how they ended.
     pub ops_pending: u32,
     pub ops_ok: u32,
+    /// Successful operations on surge instances, which never move DesiredCapacity (OQ-7).
+    pub ops_ok_uncounted: u32,
     pub ops_failed: u32,
     /// How each successful operation moves DesiredCapacity (§6.2: by the number actually
     /// created or removed).
@@ -270,6 +272,9 @@ pub enum OpOwner {
     /// A scaling activity outside refresh (manual APIs, desired-capacity matching,
     /// unhealthy replacement).
     Scaling { scaling_activity: u32 },
+    /// OQ-53: a REPLACE new instance that failed the target-health check, destroyed; nothing
+    /// waits for it.
+    Released,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -784,6 +789,7 @@ impl World {
             ended: None,
             ops_pending: 0,
             ops_ok: 0,
+            ops_ok_uncounted: 0,
             ops_failed: 0,
             desired_per_success: 0,
             matching: false,

@@ -77,6 +77,8 @@ pub struct ScenarioSection {
 pub struct LimitsSection {
     pub max_events: Option<u64>,
     pub max_sim_time: Option<String>,
+    pub max_records: Option<u64>,
+    pub max_call_bytes: Option<u64>,
     pub max_instances: Option<u64>,
 }
 

@@ -26,6 +26,10 @@ pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
 /// The default run bounds (D12).
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 pub const DEFAULT_MAX_SIM_TIME_MS: u64 = 90 * 24 * 3600 * 1000;
+/// Records a full-timeline run may keep in memory (~100 bytes each: ~0.5 GB).
+pub const DEFAULT_MAX_RECORDS: u64 = 5_000_000;
+/// Bytes of recorded API requests and responses a run may keep in memory.
+pub const DEFAULT_MAX_CALL_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A duration distribution, in milliseconds.
 #[derive(Debug, Clone, PartialEq)]
@@ -215,6 +219,10 @@ impl Expectations {
 pub struct Limits {
     pub max_events: u64,
     pub max_sim_time_ms: u64,
+    /// Records kept by a full-timeline sink (metrics-only runs are not bounded by it).
+    pub max_records: u64,
+    /// Serialized bytes of the API calls a run records.
+    pub max_call_bytes: u64,
 }
 
 /// A scenario, resolved and valid by construction.

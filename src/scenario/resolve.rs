@@ -144,6 +144,8 @@ fn resolve_limits(limits: Option<&LimitsSection>) -> R<Limits> {
     let mut out = Limits {
         max_events: DEFAULT_MAX_EVENTS,
         max_sim_time_ms: DEFAULT_MAX_SIM_TIME_MS,
+        max_records: DEFAULT_MAX_RECORDS,
+        max_call_bytes: DEFAULT_MAX_CALL_BYTES,
     };
     if let Some(l) = limits {
         if let Some(n) = l.max_events {
@@ -154,6 +156,25 @@ fn resolve_limits(limits: Option<&LimitsSection>) -> R<Limits> {
                 ));
             }
             out.max_events = n;
+        }
+        for (field, value, slot) in [
+            (
+                "scenario.limits.max_records",
+                l.max_records,
+                &mut out.max_records,
+            ),
+            (
+                "scenario.limits.max_call_bytes",
+                l.max_call_bytes,
+                &mut out.max_call_bytes,
+            ),
+        ] {
+            if let Some(n) = value {
+                if n == 0 {
+                    return Err(FieldError::new(field, "expected at least 1, found 0"));
+                }
+                *slot = n;
+            }
         }
         if let Some(t) = &l.max_sim_time {
             out.max_sim_time_ms = duration("scenario.limits.max_sim_time", t)?;

@@ -29,6 +29,14 @@ pub enum RunError {
     MaxEvents { limit: u64, at: SimTime },
     #[error("the run reached simulated time {limit} without ending (scenario.limits.max_sim_time)")]
     MaxSimTime { limit: SimTime },
+    #[error(
+        "the run kept {limit} timeline records without ending (scenario.limits.max_records); at simulated time {at}"
+    )]
+    MaxRecords { limit: u64, at: SimTime },
+    #[error(
+        "the run's recorded API calls (requests and responses) exceeded {limit} bytes (scenario.limits.max_call_bytes); at simulated time {at}"
+    )]
+    MaxCallBytes { limit: u64, at: SimTime },
     #[error("{0}")]
     World(String),
 }
@@ -77,6 +85,9 @@ pub struct Simulation {
     /// Action id → (activity it created or addressed, error code).
     action_results: BTreeMap<String, (Option<Sym>, Option<ErrorCode>)>,
     calls: Vec<CallRecord>,
+    /// Serialized size of the requests and responses in `calls` (bounded by
+    /// `limits.max_call_bytes`).
+    call_bytes: u64,
     now: SimTime,
     record_seq: u64,
     events_processed: u64,
@@ -182,6 +193,7 @@ impl Simulation {
             watches: prepared.watches.clone(),
             action_results: BTreeMap::new(),
             calls: Vec::new(),
+            call_bytes: 0,
             now: SimTime::ZERO,
             record_seq: 0,
             events_processed: 0,
@@ -225,6 +237,7 @@ impl Simulation {
     /// log (the timeline still has each call), so a long session does not grow without bound.
     pub fn clear_calls(&mut self) {
         self.calls.clear();
+        self.call_bytes = 0;
     }
 
     pub fn events_processed(&self) -> u64 {
@@ -268,12 +281,17 @@ impl Simulation {
             Ok(ApiOutput::RefreshActivityId(a)) => Some(a.clone()),
             _ => activity.map(|s| self.world.names.get(s).to_string()),
         };
+        let response_json = response.to_json();
+        self.call_bytes = self
+            .call_bytes
+            .saturating_add(json_len(body))
+            .saturating_add(json_len(&response_json));
         self.calls.push(CallRecord {
             time: self.now,
             id: id.map(str::to_string),
             action,
             request: body.clone(),
-            response: response.to_json(),
+            response: response_json,
             code,
             activity: created,
         });
@@ -281,6 +299,27 @@ impl Simulation {
             self.on_action_called(id);
         }
         response
+    }
+
+    /// Processes events until the scenario happening `index` is the next one to run (everything
+    /// scheduled before it, at the same instant included, has run); `Ok(false)` if the queue
+    /// empties first.
+    pub fn step_until_happening<S: Sink>(
+        &mut self,
+        index: u32,
+        sink: &mut S,
+    ) -> Result<bool, RunError> {
+        loop {
+            match self.queue.peek() {
+                None => return Ok(false),
+                Some((_, QueueItem::Happening { index: next, .. })) if *next == index => {
+                    return Ok(true);
+                }
+                Some(_) => {
+                    self.step(sink)?;
+                }
+            }
+        }
     }
 
     /// Processes the next event. `Ok(false)` when nothing is left to do.
@@ -308,6 +347,19 @@ impl Simulation {
                 self.flush(sink);
             }
             QueueItem::Happening { index, activity } => self.execute(index, activity, sink),
+        }
+        // D12: what a run keeps in memory is bounded too, not only its events and time.
+        if sink.keeps_records() && self.record_seq > self.limits.max_records {
+            return Err(RunError::MaxRecords {
+                limit: self.limits.max_records,
+                at: time,
+            });
+        }
+        if self.call_bytes > self.limits.max_call_bytes {
+            return Err(RunError::MaxCallBytes {
+                limit: self.limits.max_call_bytes,
+                at: time,
+            });
         }
         Ok(true)
     }
@@ -570,4 +622,21 @@ impl Simulation {
             },
         );
     }
+}
+
+/// Length of a JSON value's compact serialization (what `responses.jsonl` keeps per call).
+fn json_len(v: &Value) -> u64 {
+    struct Counter(u64);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len() as u64;
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, v).expect("JSON values always serialize");
+    counter.0
 }

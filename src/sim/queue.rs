@@ -64,6 +64,11 @@ impl<T> EventQueue<T> {
         self.heap.pop().map(|e| (e.time, e.payload))
     }
 
+    /// The next entry, without removing it.
+    pub fn peek(&self) -> Option<(SimTime, &T)> {
+        self.heap.peek().map(|e| (e.time, &e.payload))
+    }
+
     pub fn peek_time(&self) -> Option<SimTime> {
         self.heap.peek().map(|e| e.time)
     }

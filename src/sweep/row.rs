@@ -49,7 +49,7 @@ pub struct RunRow {
     pub status: String,
     /// The code of the first refused `StartInstanceRefresh`, or empty.
     pub start_error: String,
-    /// The run bound that stopped the run (`max_events`, `max_sim_time`), or empty.
+    /// The run bound that stopped the run (`max_events`, `max_sim_time`, `max_records`, `max_call_bytes`), or empty.
     pub limit: String,
     pub activities: u32,
     /// Effective settings of the first activity.
@@ -114,8 +114,8 @@ impl RunRow {
                 .unwrap_or_default(),
             limit: digest.limit.unwrap_or_default().to_string(),
             activities: digest.activities.len() as u32,
-            batch_number: first.map(|a| a.settings.batch_number),
-            max_surge: first.map(|a| a.settings.max_surge),
+            batch_number: first.and_then(|a| u32::try_from(a.settings.batch_number).ok()),
+            max_surge: first.and_then(|a| u32::try_from(a.settings.max_surge).ok()),
             duration_ms,
             first_pause_ms,
             pauses: m.pauses,

@@ -27,6 +27,11 @@ pub trait Sink {
     /// Called after each batch of records handed over at one engine step, with the names the
     /// records refer to so far (names only grow), for sinks that render as they go.
     fn step_done(&mut self, _names: &Names) {}
+
+    /// Whether the sink keeps every record in memory (then `limits.max_records` bounds it).
+    fn keeps_records(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps every record in memory, and the metrics.
@@ -49,6 +54,10 @@ impl Sink for FullSink {
     fn record(&mut self, record: Record) {
         self.metrics.observe(&record);
         self.records.push(record);
+    }
+
+    fn keeps_records(&self) -> bool {
+        true
     }
 }
 

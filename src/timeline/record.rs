@@ -28,6 +28,9 @@ pub enum Phase {
     SurgeOut,
     Batches,
     SurgeIn,
+    /// OQ-64: an injected internal error; in-flight work finishes, nothing new starts, then
+    /// the activity goes FAILED.
+    Failing,
     Done,
 }
 
@@ -38,6 +41,7 @@ impl Phase {
             Phase::SurgeOut => "SURGE_OUT",
             Phase::Batches => "BATCHES",
             Phase::SurgeIn => "SURGE_IN",
+            Phase::Failing => "FAILING",
             Phase::Done => "DONE",
         }
     }
@@ -48,6 +52,7 @@ impl Phase {
             Phase::SurgeOut,
             Phase::Batches,
             Phase::SurgeIn,
+            Phase::Failing,
             Phase::Done,
         ]
         .into_iter()
