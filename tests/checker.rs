@@ -841,6 +841,17 @@ fn replace_mode_a_failed_instance_removed_from_outside_is_not_a_refresh_loss() {
 }
 
 #[test]
+fn replace_mode_a_replacement_scaled_in_from_outside_takes_its_capacity_with_it() {
+    let path = Path::new("tests/fixtures/check/replace-replacement-scaled-in.toml");
+    let s = load_scenario(path).unwrap();
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    let rows: Vec<Row> = run.timeline.unwrap().rows().collect();
+    assert!(rows.iter().any(|r| r.to == "ScaleInInstances"));
+    assert!(rows.iter().any(|r| r.detail.contains("replaces=")));
+    assert_eq!(violated(rows), vec![]);
+}
+
+#[test]
 fn replace_mode_replacement_comes_from_the_current_launch_configuration() {
     assert_eq!(
         replacement_with_the_old_image(),

@@ -1551,6 +1551,12 @@ impl Checker<'_> {
             ..Contribution::default()
         };
         let not_in_service = inst.state != LifeCycleState::InService;
+        // A REPLACE replacement taken out from outside (a manual scale-in, a removal) takes
+        // the capacity it stood in for with it.
+        let replacement_lost = inst
+            .replaced_by
+            .and_then(|r| self.instances.get(&r))
+            .is_some_and(|r| r.outside && !r.in_service());
         for &a in &inst.memberships {
             let act = &self.activities[a];
             let Some(item) = act.items.get(&sym) else {
@@ -1575,6 +1581,7 @@ impl Checker<'_> {
                 RefreshMode::RollingUpdateReplace => {
                     item.status == InstanceStatus::NotFound
                         || (inst.outside && !inst.in_service())
+                        || replacement_lost
                         || (inst.in_group && inst.refresh_failed && not_in_service)
                 }
             };
