@@ -89,8 +89,23 @@ impl Epoch {
 }
 
 pub fn render_unix_secs(unix_secs: u64) -> String {
-    let instant = UNIX_EPOCH + Duration::from_secs(unix_secs);
-    humantime::format_rfc3339_seconds(instant).to_string()
+    // Timelines render the same second many times in a row (a batch step touches every
+    // instance at one instant): a one-entry cache per thread saves the formatting.
+    thread_local! {
+        static LAST: std::cell::RefCell<(u64, String)> =
+            const { std::cell::RefCell::new((0, String::new())) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != unix_secs || last.1.is_empty() {
+            use std::fmt::Write;
+            let instant = UNIX_EPOCH + Duration::from_secs(unix_secs);
+            last.1.clear();
+            let _ = write!(last.1, "{}", humantime::format_rfc3339_seconds(instant));
+            last.0 = unix_secs;
+        }
+        last.1.clone()
+    })
 }
 
 pub fn parse_rfc3339_secs(text: &str) -> Result<u64, String> {
