@@ -575,7 +575,18 @@ impl Checker<'_> {
             ),
             Event::Phase { activity, to, .. } => {
                 if let Some(&a) = self.by_id.get(activity) {
-                    self.activities[a].phase = *to;
+                    let act = &mut self.activities[a];
+                    // OQ-9/OQ-15: StartTime is when the work begins. Usually that is the
+                    // INIT → RUNNING change; an activity stopped during INIT and resumed begins
+                    // when its phase first leaves INIT (at the Resume, or once its init delay
+                    // is over).
+                    if act.phase == crate::timeline::Phase::Init
+                        && *to != crate::timeline::Phase::Init
+                        && act.started.is_none()
+                    {
+                        act.started = Some(self.now);
+                    }
+                    act.phase = *to;
                 }
             }
             Event::RunEnd { reason } => self.run_end = Some(*reason),

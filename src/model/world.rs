@@ -37,7 +37,8 @@ pub struct WorldSpec {
     pub missing_images: Vec<String>,
     /// Images that exist but do not boot: a reinstall or creation with them fails.
     pub bad_images: Vec<String>,
-    /// Instances beyond Tencent's 2000 cap are refused unless this is raised (synthetic runs).
+    /// The per-group instance quota (Tencent's default 2,000; `limits.max_instances` raises it
+    /// to model a raised quota or a synthetic group at scale). Surge instances count (OQ-7).
     pub max_instances: usize,
     /// Wall-clock instant of simulated time 0, for rendering API times.
     pub epoch: crate::time::Epoch,
