@@ -865,6 +865,19 @@ fn oq15_an_activity_stopped_during_init_starts_when_its_phase_leaves_init() {
 }
 
 #[test]
+fn oq15_an_activity_cancelled_during_init_never_starts() {
+    let path = Path::new("tests/fixtures/check/cancelled-during-init.toml");
+    let s = load_scenario(path).unwrap();
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    let rows: Vec<Row> = run.timeline.unwrap().rows().collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.kind == "activity" && r.from == "INIT" && r.to == "CANCELLED")
+    );
+    assert_eq!(violated(rows), vec![]);
+}
+
+#[test]
 fn replace_mode_replacement_comes_from_the_current_launch_configuration() {
     assert_eq!(
         replacement_with_the_old_image(),

@@ -578,10 +578,14 @@ impl Checker<'_> {
                     let act = &mut self.activities[a];
                     // OQ-9/OQ-15: StartTime is when the work begins. Usually that is the
                     // INIT → RUNNING change; an activity stopped during INIT and resumed begins
-                    // when its phase first leaves INIT (at the Resume, or once its init delay
-                    // is over).
+                    // when its phase first goes from INIT to work (the surge scale-out or the
+                    // batches: at the Resume, or once its init delay is over). Leaving INIT
+                    // for DONE or FAILING (a cancel, an internal error) starts nothing.
                     if act.phase == crate::timeline::Phase::Init
-                        && *to != crate::timeline::Phase::Init
+                        && matches!(
+                            to,
+                            crate::timeline::Phase::SurgeOut | crate::timeline::Phase::Batches
+                        )
                         && act.started.is_none()
                     {
                         act.started = Some(self.now);
