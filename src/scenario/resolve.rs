@@ -614,7 +614,7 @@ fn resolve_dist(field: &str, spec: &DurationSpec) -> R<Dist> {
                 if min_ms > max_ms {
                     return Err(FieldError::new(
                         format!("{field}.uniform"),
-                        "expected min <= max",
+                        format!("expected min <= max, found min {} > max {}", u.min, u.max),
                     ));
                 }
                 return Ok(Dist::Uniform { min_ms, max_ms });
@@ -633,7 +633,7 @@ fn resolve_dist(field: &str, spec: &DurationSpec) -> R<Dist> {
                 if min_ms > max_ms {
                     return Err(FieldError::new(
                         format!("{field}.normal"),
-                        "expected min <= max",
+                        format!("expected min <= max, found min {min_ms} ms > max {max_ms} ms"),
                     ));
                 }
                 return Ok(Dist::Normal {
@@ -822,7 +822,7 @@ fn resolve_trigger(
         )),
         (None, None) => Err(FieldError::new(
             field,
-            "expected `at = \"<duration>\"` or a `when` condition",
+            "expected `at = \"<duration>\"` or a `when` condition, found neither",
         )),
         (Some(at), None) => {
             if after.is_some() || repeat.is_some() {
