@@ -252,6 +252,7 @@ fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet
         Err(e) => return fail(&format!("{}: {e}", scenario.source_name)),
     };
     if let Some(dir) = out {
+        crate::output::remove_stale_temporaries(dir, |name| RUN_OUTPUTS.contains(&name));
         let files = match run_files(scenario, &run) {
             Ok(files) => files,
             Err(e) => return fail(&format!("cannot render outputs: {e}")),
@@ -289,7 +290,8 @@ fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet
 /// whole (or removed on failure), as `write_atomically` does.
 fn run_streamed_command(scenario: &Scenario, seed: Option<u64>, dir: &Path, quiet: bool) -> i32 {
     let seed = seed.unwrap_or(scenario.seed);
-    let temp = dir.join(format!(".timeline.csv.{}.stream.tmp", std::process::id()));
+    let temp = dir.join(crate::output::temporary_name("timeline.csv"));
+    crate::output::remove_stale_temporaries(dir, |name| RUN_OUTPUTS.contains(&name));
     let file = match std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&temp)) {
         Ok(file) => std::io::BufWriter::new(file),
         Err(e) => return fail(&format!("cannot write outputs to {}: {e}", dir.display())),
@@ -316,24 +318,13 @@ fn run_streamed_command(scenario: &Scenario, seed: Option<u64>, dir: &Path, quie
         }
     };
     let run = streamed.result;
-    let mut files = match run_files_without_timeline(scenario, &run) {
+    let files = match run_files_without_timeline(scenario, &run, Some(&hash)) {
         Ok(files) => files,
         Err(e) => {
             remove_temp();
             return fail(&format!("cannot render outputs: {e}"));
         }
     };
-    // The summary names the streamed timeline's hash, as a kept timeline's would be named.
-    for (name, bytes) in &mut files {
-        if name == "summary.json"
-            && let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(bytes)
-        {
-            map.insert("timeline_sha256".into(), Value::from(hash.clone()));
-            let mut pretty = serde_json::to_vec_pretty(&Value::Object(map)).unwrap_or_default();
-            pretty.push(b'\n');
-            *bytes = pretty;
-        }
-    }
     if let Err(e) =
         write_atomically(dir, &files).and_then(|_| std::fs::rename(&temp, dir.join("timeline.csv")))
     {
@@ -379,7 +370,7 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
         ("timeline.csv".into(), csv),
         ("timeline.jsonl".into(), jsonl),
     ];
-    files.extend(run_files_without_timeline(scenario, run)?);
+    files.extend(run_files_without_timeline(scenario, run, None)?);
     files.push((
         "timeline.svg".into(),
         crate::report::svg::timeline_svg(run).into_bytes(),
@@ -387,8 +378,24 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
     Ok(files)
 }
 
+/// Every file `run --out` writes (`run --stream` writes all but timeline.jsonl, timeline.svg).
+const RUN_OUTPUTS: [&str; 6] = [
+    "timeline.csv",
+    "timeline.jsonl",
+    "describe.json",
+    "summary.json",
+    "responses.jsonl",
+    "timeline.svg",
+];
+
 /// The outputs that need no timeline: describe.json, summary.json, responses.jsonl.
-fn run_files_without_timeline(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files> {
+/// `streamed_timeline_sha256` is the hash of a timeline that was streamed, not kept: the summary
+/// names it as it would name a kept one's.
+fn run_files_without_timeline(
+    scenario: &Scenario,
+    run: &RunResult,
+    streamed_timeline_sha256: Option<&str>,
+) -> std::io::Result<Files> {
     let meta = json!({
         "tool": "refreshsim",
         "version": run.meta.version,
@@ -398,6 +405,9 @@ fn run_files_without_timeline(scenario: &Scenario, run: &RunResult) -> std::io::
     });
     let mut summary = summary_json(run, scenario.epoch);
     if let Value::Object(map) = &mut summary {
+        if let Some(hash) = streamed_timeline_sha256 {
+            map.insert("timeline_sha256".into(), Value::from(hash));
+        }
         map.insert("_refreshsim".into(), meta.clone());
     }
     // D9: a first header line names version, seed and scenario hash, as the other outputs do;

@@ -8,6 +8,37 @@ use std::path::{Path, PathBuf};
 /// Files to write: (file name, contents).
 pub type Files = Vec<(String, Vec<u8>)>;
 
+/// The temporary name a write of `name` by this process uses: `.NAME.PID.tmp`.
+pub fn temporary_name(name: &str) -> String {
+    format!(".{name}.{}.tmp", std::process::id())
+}
+
+/// `(NAME, PID)` when `file_name` is a temporary name as `temporary_name` makes them.
+pub fn temporary_parts(file_name: &str) -> Option<(&str, u32)> {
+    let inner = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, pid) = inner.rsplit_once('.')?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((name, pid.parse().ok()?))
+}
+
+/// Removes the temporaries that writes killed before their rename left in `dir`, for the file
+/// names `owns` accepts and never this process's own; nothing else in the directory is touched.
+pub fn remove_stale_temporaries(dir: &Path, owns: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let stale = temporary_parts(&file_name).is_some_and(|(name, pid)| pid != me && owns(name));
+        if stale && entry.path().is_file() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `files` into `dir` (created if missing) atomically per file, all or nothing as far as
 /// the file system allows: on any error, temporary files are removed and no final name is
 /// touched.
@@ -25,12 +56,11 @@ pub fn write_atomically_unsynced(dir: &Path, files: &Files) -> io::Result<Vec<Pa
 
 fn write_files(dir: &Path, files: &Files, durable: bool) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
-    let pid = std::process::id();
     let mut temps: Vec<(PathBuf, PathBuf)> = Vec::new();
     let result = (|| -> io::Result<()> {
         for (name, bytes) in files {
             let final_path = dir.join(name);
-            let temp_path = dir.join(format!(".{name}.{pid}.tmp"));
+            let temp_path = dir.join(temporary_name(name));
             temps.push((temp_path.clone(), final_path));
             let mut f = std::fs::File::create(&temp_path)?;
             f.write_all(bytes)?;
@@ -57,6 +87,25 @@ fn write_files(dir: &Path, files: &Files, durable: bool) -> io::Result<Vec<PathB
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_names_round_trip_and_other_names_are_not_temporaries() {
+        let name = temporary_name("timeline.csv");
+        assert_eq!(
+            temporary_parts(&name),
+            Some(("timeline.csv", std::process::id()))
+        );
+        assert_eq!(temporary_parts(".runs.csv.12.tmp"), Some(("runs.csv", 12)));
+        for other in [
+            "runs.csv",
+            ".runs.csv.tmp",
+            ".runs.csv.x1.tmp",
+            "..12.tmp",
+            "a.12.tmp",
+        ] {
+            assert_eq!(temporary_parts(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn writes_all_files_and_leaves_no_temporaries() {

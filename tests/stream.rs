@@ -148,3 +148,41 @@ fn run_stream_without_out_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
 }
+
+#[test]
+fn run_removes_temporaries_a_killed_run_left_and_nothing_else() {
+    for stream in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(".timeline.csv.4000000000.tmp");
+        let stale_svg = dir.path().join(".timeline.svg.17.tmp");
+        let foreign = dir.path().join(".notes.txt.17.tmp");
+        let mine = dir.path().join("keep.txt");
+        for path in [&stale, &stale_svg, &foreign, &mine] {
+            std::fs::write(path, b"x").unwrap();
+        }
+        let mut args = vec!["run", "scenarios/surge-one.toml", "-q"];
+        if stream {
+            args.push("--stream");
+        }
+        let out = assert_cmd::Command::cargo_bin("refreshsim")
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!stale.exists() && !stale_svg.exists(), "stream={stream}");
+        assert!(foreign.exists() && mine.exists(), "stream={stream}");
+        let temps: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && n != ".notes.txt.17.tmp")
+            .collect();
+        assert!(temps.is_empty(), "stream={stream}: {temps:?}");
+    }
+}

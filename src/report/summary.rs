@@ -287,3 +287,50 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan of more than 24 batches shows the first ten and the last ten, each with its
+    /// start, end and duration (OQ-15 times).
+    #[test]
+    fn long_plans_show_the_first_and_last_ten_batches_with_their_times() {
+        let text = r#"
+[scenario]
+name = "thirty-batches"
+[group]
+id = "asg-thirty01"
+size = 30
+[launch_configuration]
+image_id = "img-new"
+[timing]
+reinstall = "60s"
+[[actions]]
+at = "0s"
+action = "StartInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 30 } } }
+"#;
+        let scenario = crate::scenario::parse_scenario("thirty.toml", text).unwrap();
+        let run = crate::run::run_scenario(&scenario, 1, true).unwrap();
+        let out = summary_text(&run, "thirty-batches");
+        let batch_lines: Vec<&str> = out
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("SUCCESSFUL"))
+            .collect();
+        let numbers: Vec<&str> = batch_lines
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        let want: Vec<String> = (1..=10).chain(21..=30).map(|b| b.to_string()).collect();
+        assert_eq!(numbers, want);
+        assert!(
+            out.contains("… 10 more batches (see summary.json)"),
+            "{out}"
+        );
+        for line in batch_lines {
+            assert_eq!(line.matches('+').count(), 2, "start and end in {line:?}");
+            assert!(line.contains("1m "), "a duration in {line:?}");
+        }
+    }
+}

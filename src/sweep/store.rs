@@ -219,28 +219,9 @@ fn remove_temporaries(dir: &Path) {
 /// (`.runs.csv.<pid>.tmp`, `.tradeoff.svg.<pid>.tmp`, ...): only the names of files a sweep
 /// writes, so nothing else in the directory is touched.
 pub fn remove_output_temporaries(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if is_output_temporary(&name) && entry.path().is_file() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// `.NAME.PID.tmp` where NAME is a file a sweep writes in its directory.
-fn is_output_temporary(name: &str) -> bool {
-    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
-        return false;
-    };
-    let Some((written, pid)) = inner.rsplit_once('.') else {
-        return false;
-    };
-    !pid.is_empty()
-        && pid.bytes().all(|b| b.is_ascii_digit())
-        && (written == PLAN_FILE || OUTPUT_FILES.contains(&written) || is_chart_name(written))
+    crate::output::remove_stale_temporaries(dir, |written| {
+        written == PLAN_FILE || OUTPUT_FILES.contains(&written) || is_chart_name(written)
+    });
 }
 
 /// Rows of every chunk, by variant, read from the first of `dirs` that holds each chunk
