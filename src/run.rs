@@ -23,7 +23,8 @@ pub struct RunResult {
     pub calls: Vec<CallRecord>,
     pub end: SimTime,
     pub events: u64,
-    /// `DescribeRefreshActivities` over all activities at the end of the run.
+    /// `DescribeRefreshActivities` over all activities at the end of the run; null when no
+    /// timeline was kept (render it from `world` with `final_describe_pretty`).
     pub describe: Value,
     pub expectations: Vec<Verdict>,
     /// Invariant violations found in the timeline (empty when no timeline was kept).

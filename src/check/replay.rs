@@ -1885,32 +1885,3 @@ impl Checker<'_> {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bundled_scenario_satisfies_every_invariant() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let mut files: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        let mut report = Vec::new();
-        for path in files {
-            let scenario = crate::scenario::load_scenario(&path).unwrap();
-            let run = crate::run::run_scenario(&scenario, scenario.seed, true).unwrap();
-            let violations =
-                check_timeline_and_describe(run.timeline.as_ref().unwrap(), Some(&run.describe));
-            for v in violations.iter().take(5) {
-                report.push(format!(
-                    "{}: {v}",
-                    path.file_name().unwrap().to_string_lossy()
-                ));
-            }
-        }
-        assert!(report.is_empty(), "\n{}", report.join("\n"));
-    }
-}
