@@ -1,5 +1,5 @@
 //! Conformance tests, one per documented rule or model decision, named after the spec section
-//! (`s1_1_…`) or OQ id (`oq13_…`) they check (`../shared/spec/refresh-spec.md`).
+//! (`s1_1_…`) or OQ id (`oq13_…`) they check (`docs/rules.md`, `docs/decisions.md`).
 
 mod common;
 

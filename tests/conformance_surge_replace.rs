@@ -1,7 +1,7 @@
 //! Conformance tests for MaxSurge (spec §2.2, §3.9; OQ-6, OQ-7, OQ-8), ROLLING_UPDATE_REPLACE
 //! (OQ-11, OQ-20) and CheckInstanceTargetHealth (§2.1; OQ-10 step 5), one per documented rule
 //! or model decision, named after the spec section or OQ id they check
-//! (`../shared/spec/refresh-spec.md`).
+//! (`docs/rules.md`, `docs/decisions.md`).
 
 mod common;
 
