@@ -1,4 +1,5 @@
-//! Engine benchmarks (DESIGN.md §8). Run: `cargo bench --bench refresh`.
+//! Engine benchmarks (the performance budget: docs/determinism.md).
+//! Run: `cargo bench --bench refresh`.
 //!
 //! `large_2000/*`: the bundled 2,000-instance, 20-batch scenario (2 % reinstall failures retried,
 //! lognormal reinstall times, CLB target health on). `metrics` uses the metrics-only sink (the
@@ -55,8 +56,8 @@ fn large_2000(c: &mut Criterion) {
     group.finish();
 }
 
-/// DESIGN.md §8: a 1,000,000-instance synthetic group, metrics only ≤ 3 s, timeline streamed to
-/// a file ≤ 10 s. Both include building the world (a million instances); neither parses.
+/// The performance budget (docs/determinism.md): a 1,000,000-instance synthetic group, metrics
+/// only ≤ 3 s, timeline streamed to a file ≤ 10 s. Both include building the world (a million instances); neither parses.
 fn synthetic_1m(c: &mut Criterion) {
     let scenario = load_scenario(Path::new("benches/synthetic-1m.toml")).expect("bench scenario");
     let mut group = c.benchmark_group("synthetic_1m");

@@ -1,8 +1,8 @@
-//! Sweep benchmark (DESIGN.md §8): 10,000 runs of the bundled 2,000-instance scenario
-//! (`large-2000-probabilistic`: 1,990 instances + MaxSurge 10, 20 batches, 2 % failures retried,
-//! CLB target health) through the whole `refreshsim sweep` path — chunks on the rayon pool,
-//! chunk files, final outputs — with 1 and 2 worker threads. Budget: ≤ 15 s on 2 cores,
-//! near-linear from 1 to 2 jobs.
+//! Sweep benchmark (the performance budget: docs/determinism.md): 10,000 runs of the bundled
+//! 2,000-instance scenario (`large-2000-probabilistic`: 1,990 instances + MaxSurge 10, 20
+//! batches, 2 % failures retried, CLB target health) through the whole `refreshsim sweep` path —
+//! chunks on the rayon pool, chunk files, final outputs — with 1 and 2 worker threads. Budget:
+//! ≤ 15 s on 2 cores, near-linear from 1 to 2 jobs.
 //!
 //! Run: `cargo bench --bench sweep` (about 5 minutes: 10 samples per job count).
 
