@@ -1,4 +1,4 @@
-//! Engine benchmarks (DESIGN.md §8). Run: `cargo bench --bench refresh`.
+//! Engine benchmarks (DESIGN.md §8). Run: `cargo bench --features bench --bench refresh`.
 //!
 //! `large_2000/*`: the bundled 2,000-instance, 20-batch scenario (2 % reinstall failures retried,
 //! lognormal reinstall times, CLB target health on). `metrics` uses the metrics-only sink (the
