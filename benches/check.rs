@@ -1,4 +1,4 @@
-//! Checker benchmarks. Run: `cargo bench --bench check`.
+//! Checker benchmarks. Run: `cargo bench --features bench --bench check`.
 //!
 //! `check/large_2000`: every invariant over the timeline of the bundled 2,000-instance, 20-batch
 //! scenario (about 16k records) and its final Describe response — the work `refreshsim run`

@@ -1,5 +1,5 @@
 //! Engine benchmarks (the performance budget: docs/determinism.md).
-//! Run: `cargo bench --bench refresh`.
+//! Run: `cargo bench --features bench --bench refresh`.
 //!
 //! `large_2000/*`: the bundled 2,000-instance, 20-batch scenario (2 % reinstall failures retried,
 //! lognormal reinstall times, CLB target health on). `metrics` uses the metrics-only sink (the

@@ -4,7 +4,7 @@
 //! chunks on the rayon pool, chunk files, final outputs — with 1 and 2 worker threads. Budget:
 //! ≤ 15 s on 2 cores, near-linear from 1 to 2 jobs.
 //!
-//! Run: `cargo bench --bench sweep` (about 5 minutes: 10 samples per job count).
+//! Run: `cargo bench --features bench --bench sweep` (about 5 minutes: 10 samples per job count).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use refreshsim::scenario::load_scenario;

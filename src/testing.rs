@@ -13,7 +13,7 @@
 //! refreshsim = { version = "0.1", features = ["testing"] }
 //! ```
 //!
-//! The README's example property is `tests/readme_property.rs` (compiled and run by
+//! The README's example property is `tests/suite/readme_property.rs` (compiled and run by
 //! `cargo test`; a test checks the README shows that file verbatim).
 
 use crate::api::Action;

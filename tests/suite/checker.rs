@@ -1,7 +1,7 @@
 //! The invariant checker can fail: hand-broken timelines break each invariant and the checker
 //! names it; deliberate engine bugs (sabotage switches) are caught; real runs pass.
 
-mod common;
+use crate::common;
 
 use refreshsim::check::{Invariant, check_describe_history, check_timeline};
 use refreshsim::model::world::Sabotage;

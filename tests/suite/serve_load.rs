@@ -8,10 +8,8 @@
 //! in the order it made them); no client sees the refresh go backwards. Prints throughput and
 //! latency percentiles to stderr (bypassing the test harness's capture, so CI shows them).
 
-mod serve_common;
-
+use crate::serve_common::{Client, ServeProcess};
 use serde_json::{Value, json};
-use serve_common::{Client, ServeProcess};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::thread;

@@ -2,13 +2,11 @@
 //! with Tencent's codes (and the server serving on), signatures, control endpoints, clocks, and
 //! byte-for-byte determinism under the manual clock.
 
-mod serve_common;
-
-use refreshsim::serve::auth::{CanonicalRequest, Credentials, authorization_header, sha256_hex};
-use serde_json::{Value, json};
-use serve_common::{
+use crate::serve_common::{
     Client, HttpResponse, LISTENING, ServeProcess, UNCHECKED_AUTHORIZATION, fixture,
 };
+use refreshsim::serve::auth::{CanonicalRequest, Credentials, authorization_header, sha256_hex};
+use serde_json::{Value, json};
 use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

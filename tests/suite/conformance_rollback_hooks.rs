@@ -3,9 +3,7 @@
 //! per documented rule or model decision, named after the spec section or OQ id they check.
 //! Rollback admission (OQ-25) is in `conformance_api.rs`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use refreshsim::api::{
     Action, ActivityStatus, ActivityType, BatchPause, BatchStatus, EnabledStatus, ErrorCode,
     FailProcess, InstanceStatus, LifeCycleState, RefreshMode,

@@ -821,7 +821,7 @@ fn oq57_run_set_changes_settings_and_names_them() {
 // The README's sweep
 
 /// The charts the README shows are what the bundled sweep writes today (re-pin with
-/// `REFRESHSIM_BLESS=1 cargo test --test sweep`).
+/// `REFRESHSIM_BLESS=1 cargo test --test suite sweep::`).
 #[test]
 fn the_readme_charts_are_the_bundled_sweeps_current_output() {
     let dir = temp();
@@ -848,7 +848,7 @@ fn the_readme_charts_are_the_bundled_sweeps_current_output() {
         } else {
             assert!(
                 std::fs::read(docs.join(name)).unwrap() == fresh,
-                "docs/sweep-batch-surge/{name} is stale: re-pin with REFRESHSIM_BLESS=1 cargo test --test sweep and update the README's numbers"
+                "docs/sweep-batch-surge/{name} is stale: re-pin with REFRESHSIM_BLESS=1 cargo test --test suite sweep:: and update the README's numbers"
             );
         }
     }

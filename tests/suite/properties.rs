@@ -9,7 +9,7 @@
 //! leaves it behind), and a failing case — an engine panic included — is written to
 //! `target/proptest-counterexamples/<property>.toml`, which `refreshsim run` replays exactly; the
 //! last one written is the shrunk, minimal case. proptest also records its seed in
-//! `tests/properties.proptest-regressions` (committed). Each property writes its rate to
+//! `tests/suite/properties.proptest-regressions` (committed). Each property writes its rate to
 //! `target/proptest-rates/<property>.txt` (CI prints them).
 
 use proptest::prelude::*;
@@ -33,13 +33,15 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The seeds of past failures, re-run first (relative to the package root, where `cargo test`
+/// runs the tests).
+const REGRESSIONS: &str = "tests/suite/properties.proptest-regressions";
+
 fn config(cases: u32) -> Config {
     Config {
         cases,
         max_shrink_iters: 4000,
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "tests/properties.proptest-regressions",
-        ))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(REGRESSIONS))),
         source_file: Some(file!()),
         ..Config::default()
     }
@@ -390,14 +392,26 @@ fn a_panicking_case_leaves_a_replayable_scenario_file() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), spec.to_toml());
 }
 
-/// The README's example property is `tests/readme_property.rs`, verbatim.
+/// proptest finds the committed seeds where `config` points it: every `cc` line of the file is
+/// a seed it re-runs before generating new cases.
 #[test]
-fn the_readme_example_property_is_tests_readme_property_rs() {
+fn the_committed_regression_seeds_are_loaded() {
+    let text = std::fs::read_to_string(REGRESSIONS).unwrap();
+    let lines = text.lines().filter(|l| l.starts_with("cc ")).count();
+    assert!(lines > 0, "{REGRESSIONS} has no seeds");
+    let persistence = config(1).failure_persistence.unwrap();
+    let loaded = persistence.load_persisted_failures2(Some(file!()));
+    assert_eq!(loaded.len(), lines, "proptest loaded {loaded:?}");
+}
+
+/// The README's example property is `tests/suite/readme_property.rs`, verbatim.
+#[test]
+fn the_readme_example_property_is_tests_suite_readme_property_rs() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let file = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/readme_property.rs"
+        "/tests/suite/readme_property.rs"
     ))
     .unwrap();
     let marker = "Use the strategies for your own properties";
@@ -407,7 +421,7 @@ fn the_readme_example_property_is_tests_readme_property_rs() {
     let block = &block[..block.find("```").expect("the block's end")];
     assert_eq!(
         block, file,
-        "the README example differs from tests/readme_property.rs"
+        "the README example differs from tests/suite/readme_property.rs"
     );
 }
 

@@ -1,7 +1,7 @@
 //! Every bundled scenario runs with its `expect` block, and its timeline hash is pinned (D10).
 //!
 //! After an intended behaviour change, re-pin with:
-//!     REFRESHSIM_BLESS=1 cargo test --test scenarios
+//!     REFRESHSIM_BLESS=1 cargo test --test suite scenarios::
 //! and review the diff of `tests/golden/scenario-hashes.txt` like any other change.
 
 use refreshsim::run::run_scenario;
@@ -94,7 +94,7 @@ fn every_bundled_scenario_meets_its_expectations_and_golden_hash() {
     }
     if bless {
         let mut text = String::from(
-            "# Golden timeline hashes of the bundled scenarios (tests/scenarios.rs).\n",
+            "# Golden timeline hashes of the bundled scenarios (tests/suite/scenarios.rs).\n",
         );
         for (name, hash) in &actual {
             text.push_str(&format!("{name} {hash}\n"));

@@ -3,9 +3,9 @@
 //! or model decision, named after the spec section or OQ id they check
 //! (`docs/rules.md`, `docs/decisions.md`).
 
-mod common;
+use crate::common;
 
-use common::*;
+use crate::common::*;
 use refreshsim::api::{
     Action, ActivityStatus, BatchStatus, ErrorCode, InstanceStatus, LifeCycleState,
 };

@@ -1,9 +1,7 @@
 //! Conformance tests, one per documented rule or model decision, named after the spec section
 //! (`s1_1_…`) or OQ id (`oq13_…`) they check (`docs/rules.md`, `docs/decisions.md`).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use refreshsim::api::{
     Action, ActivityStatus, ApiOutput, BatchStatus, EnabledStatus, ErrorCode, InstanceStatus,
     LifeCycleState,

@@ -4,9 +4,7 @@
 //! (§1.2; OQ-29), and the §5 error-code coverage, one test per documented rule or model
 //! decision, named after the spec section or OQ id it checks.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use refreshsim::api::{
     Action, ActivityStatus, ApiOutput, EnabledStatus, ErrorCode, InstanceStatus,
 };

@@ -2,9 +2,7 @@
 //! OQ-4 and OQ-19, and the project's own decisions (README "Model decisions", OQ-37…).
 //! Each test name starts with the OQ id it enforces.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use refreshsim::api::{Action, ActivityStatus, ErrorCode, InstanceStatus, LifeCycleState};
 use refreshsim::time::SimTime;
 use refreshsim::timeline::Msg;
