@@ -2,7 +2,7 @@
 //! typed records, so the checker runs on any timeline. Parsing is strict: an unknown kind, a
 //! status that is not Tencent's, or a malformed detail is an error naming the row.
 
-use super::detail::parse_detail;
+use super::detail::{DetailValue, ValueForm, parse_detail};
 use super::names::{Names, Sym};
 use super::record::{
     Departure, Event, LifeCycleCause, Msg, Phase, Record, Row, RunEndReason, ScalingCause,
@@ -160,21 +160,53 @@ fn parse_meta(row: &Row) -> Result<RunMeta, String> {
 
 /// The detail column as a key → value map.
 struct Detail {
-    values: BTreeMap<String, String>,
+    values: BTreeMap<String, DetailValue>,
 }
 
 impl Detail {
     fn parse(text: &str) -> Result<Detail, String> {
-        Ok(Detail {
-            values: parse_detail(text)?.into_iter().collect(),
-        })
+        let mut values = BTreeMap::new();
+        for (key, value) in parse_detail(text)? {
+            if values.contains_key(&key) {
+                return Err(format!("detail has `{key}` twice"));
+            }
+            values.insert(key, value);
+        }
+        Ok(Detail { values })
     }
 
+    /// An optional text value.
+    fn optional_text(&self, key: &str) -> Result<Option<&str>, String> {
+        match self.values.get(key) {
+            None => Ok(None),
+            Some(_) => self.text(key).map(Some),
+        }
+    }
+
+    /// A text value (plain or quoted); a raw JSON value here is an error.
     fn text(&self, key: &str) -> Result<&str, String> {
-        self.values
-            .get(key)
-            .map(String::as_str)
+        match self.values.get(key) {
+            None => Err(format!("detail has no `{key}`")),
+            Some(v) => match v.form {
+                ValueForm::Plain | ValueForm::Quoted => Ok(&v.text),
+                ValueForm::Json => Err(format!(
+                    "detail `{key}` must be text, found a JSON value (quote it)"
+                )),
+            },
+        }
+    }
+
+    /// A JSON value (request bodies, responses): raw JSON, or text for JSON that is not an
+    /// object or array (`DetailWriter::put_json`).
+    fn json(&self, key: &str) -> Result<&str, String> {
+        self.optional_json(key)?
             .ok_or_else(|| format!("detail has no `{key}`"))
+    }
+
+    fn optional_json(&self, key: &str) -> Result<Option<&str>, String> {
+        Ok(self.values.get(key).map(|v| match v.form {
+            ValueForm::Json | ValueForm::Plain | ValueForm::Quoted => v.text.as_str(),
+        }))
     }
 
     fn number<T: std::str::FromStr>(&self, key: &str) -> Result<T, String> {
@@ -185,7 +217,7 @@ impl Detail {
 
     /// An optional `fields` digest (absent in timelines that predate it).
     fn digest(&self, key: &str) -> Result<Option<u64>, String> {
-        match self.values.get(key) {
+        match self.optional_text(key)? {
             None => Ok(None),
             Some(text) => parse_digest(text)
                 .map(Some)
@@ -315,7 +347,7 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
             creation: d.enumerated("creation", CreationType::parse)?,
             protected: d.flag("protected")?,
             fields: d.digest("fields")?,
-            replaces: d.values.get("replaces").map(|old| names.intern(old)),
+            replaces: d.optional_text("replaces")?.map(|old| names.intern(old)),
         },
         "instance_left" => Event::InstanceLeft {
             instance: sym(names, required("instance_id", &row.instance_id)?),
@@ -416,37 +448,25 @@ fn parse_event(row: &Row, names: &mut Names) -> Result<Event, String> {
             batch: row.batch,
             instance: sym(names, required("instance_id", &row.instance_id)?),
         },
-        "api_call" => {
-            let (id, body) = row
-                .detail
-                .strip_prefix("request_id=")
-                .and_then(|rest| rest.split_once(" body="))
-                .ok_or_else(|| "an api_call detail is `request_id=<id> body=<JSON>`".to_string())?;
-            Event::ApiCall {
-                request_id: sym(names, id),
-                action: parse_enum("to", &row.to, Action::parse)?,
-                body: body.into(),
-            }
-        }
+        "api_call" => Event::ApiCall {
+            request_id: sym(names, d.text("request_id")?),
+            action: parse_enum("to", &row.to, Action::parse)?,
+            body: d.json("body")?.into(),
+        },
         "api_result" => {
-            let (head, response) = match row.detail.split_once(" response=") {
-                Some((head, json)) => (head, Some(json.to_string().into_boxed_str())),
-                None => (row.detail.as_str(), None),
-            };
-            let head = Detail::parse(head)?;
             let error = match row.to.as_str() {
                 "OK" => None,
                 code => Some((
                     parse_enum("to", code, ErrorCode::parse)?,
-                    head.text("message")?.into(),
+                    d.text("message")?.into(),
                 )),
             };
             Event::ApiResult {
-                request_id: sym(names, head.text("request_id")?),
+                request_id: sym(names, d.text("request_id")?),
                 action: parse_enum("from", &row.from, Action::parse)?,
                 error,
                 activity: opt_sym(names, &row.activity_id),
-                response,
+                response: d.optional_json("response")?.map(Into::into),
             }
         }
         "launch_config" => Event::LaunchConfig {

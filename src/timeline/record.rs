@@ -735,7 +735,10 @@ impl Record {
                 body,
             } => {
                 row.to = action.as_str().into();
-                row.detail = format!("request_id={} body={body}", names.get(*request_id));
+                row.detail = DetailWriter::new()
+                    .put("request_id", names.get(*request_id))
+                    .put_json("body", body)
+                    .finish();
             }
             Event::ApiResult {
                 request_id,
@@ -754,12 +757,10 @@ impl Record {
                         detail = detail.put("message", message);
                     }
                 }
-                row.detail = detail.finish();
                 if let Some(json) = response {
-                    // Raw JSON, last, like the api_call body.
-                    row.detail.push_str(" response=");
-                    row.detail.push_str(json);
+                    detail = detail.put_json("response", json);
                 }
+                row.detail = detail.finish();
             }
             Event::LaunchConfig {
                 version,

@@ -1228,3 +1228,101 @@ fn describe_history_violations_name_the_poll_and_error_polls_are_skipped() {
         assert!(text.contains("at poll #3 (2025-01-01T00:03:00Z)"), "{text}");
     }
 }
+
+// Issue 10.1: `check` reads refreshsim's own timelines back, whatever the recorded Describe
+// responses hold (a failure message with spaces, quotes and `key=value` inside).
+
+const FAILED_MESSAGE_DESCRIBED: &str = r##"
+[scenario]
+name = "failure-message-described"
+start_time = "2025-03-02T10:00:00Z"
+seed = 13
+
+[group]
+id = "asg-fpr00001"
+size = 6
+
+[launch_configuration]
+image_id = "img-v2"
+
+[[faults.scripted]]
+instance = "#3"
+attempt = 1
+step = "reinstall"
+message = "ResetInstance failed: disk attach timeout (state=\"busy\" response={})"
+
+[[actions]]
+id = "start"
+at = "0s"
+action = "StartInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 3 } } }
+
+[[actions]]
+id = "look"
+when = { activity_status = "FAILED_PAUSE" }
+after = "1m"
+action = "DescribeRefreshActivities"
+
+[[actions]]
+id = "refused"
+when = { activity_status = "FAILED_PAUSE" }
+after = "2m"
+action = "DescribeRefreshActivities"
+request = { Filters = [{ Name = "refresh-activity-status-code", Values = ["FAILED_PAUSE", "a b=c"] }] }
+"##;
+
+fn refreshsim_bin(args: &[&str]) -> (i32, String, String) {
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_refreshsim"))
+        .args(args)
+        .output()
+        .expect("the binary starts");
+    (
+        out.status.code().expect("exited, not killed by a signal"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn check_reads_back_a_timeline_whose_describe_response_holds_a_failure_message_with_spaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("s.toml");
+    std::fs::write(&scenario, FAILED_MESSAGE_DESCRIBED).unwrap();
+    let out = dir.path().join("out");
+    let (code, _, stderr) = refreshsim_bin(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let csv = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
+    assert!(
+        csv.contains("response={") && csv.contains("ResetInstance failed: disk attach timeout"),
+        "the Describe response with the message is in the timeline"
+    );
+    assert!(
+        csv.contains("a b=c"),
+        "the refused request body is in the timeline"
+    );
+    let mut verdicts = Vec::new();
+    for file in ["timeline.csv", "timeline.jsonl"] {
+        let path = out.join(file);
+        let (code, stdout, stderr) = refreshsim_bin(&["check", path.to_str().unwrap()]);
+        assert_eq!(code, 0, "{file}: {stdout}{stderr}");
+        assert!(stdout.contains("no invariant is violated"), "{stdout}");
+        verdicts.push(stdout.lines().last().unwrap_or_default().to_string());
+    }
+    assert_eq!(verdicts[0], verdicts[1]);
+    // Read back in-process: the same rows, the same (empty) verdict as the run's own check.
+    let s = common::parse(FAILED_MESSAGE_DESCRIBED);
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    assert!(run.violations.is_empty(), "{:?}", run.violations);
+    let file = std::fs::File::open(out.join("timeline.jsonl")).unwrap();
+    let back = refreshsim::timeline::parse::read_jsonl(std::io::BufReader::new(file)).unwrap();
+    assert_eq!(
+        back.timeline.content_hash(),
+        run.timeline.unwrap().content_hash()
+    );
+}

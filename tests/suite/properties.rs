@@ -17,9 +17,12 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 use refreshsim::api::documented::is_documented;
 use refreshsim::check::Invariant;
+use refreshsim::check::replay::check_timeline_and_describe;
 use refreshsim::testing::{
-    GenOp, GenTrigger, ScenarioSpec, SpecRun, arb_scenario, arb_scenario_with_requests, run_spec,
+    GenOp, GenTrigger, ScenarioSpec, SpecRun, arb_scenario, arb_scenario_with_requests,
+    check_prefix, run_spec,
 };
+use refreshsim::timeline::parse::{read_csv, read_jsonl};
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -317,6 +320,70 @@ fn every_request_is_accepted_or_refused_with_a_documented_error() {
     });
     report(
         "every_request_is_accepted_or_refused_with_a_documented_error",
+        started,
+        n,
+        "",
+    );
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// What `refreshsim check` does with a run's own files: reads `timeline.csv` and `timeline.jsonl`
+/// back, checks them (against the final Describe, as `check --describe` does, for a finished run;
+/// on the prefix for a bounded one) and reaches the in-run check's verdict; both read back to
+/// the same rows.
+fn check_reads_back(run: &SpecRun) -> Result<(), String> {
+    let timeline = run.timeline();
+    let meta = refreshsim::timeline::RunMeta {
+        version: "test".into(),
+        seed: 1,
+        scenario_name: "generated".into(),
+        scenario_sha256: String::new(),
+    };
+    let mut csv = Vec::new();
+    timeline
+        .write_csv(&meta, &mut csv)
+        .map_err(|e| e.to_string())?;
+    let mut jsonl = Vec::new();
+    timeline
+        .write_jsonl(&meta, &mut jsonl)
+        .map_err(|e| e.to_string())?;
+    let read = [
+        ("timeline.csv", read_csv(csv.as_slice())),
+        ("timeline.jsonl", read_jsonl(jsonl.as_slice())),
+    ];
+    for (file, back) in read {
+        let back = back.map_err(|e| format!("check cannot read its own {file}: {e}"))?;
+        if back.timeline.content_hash() != timeline.content_hash() {
+            return Err(format!("{file} reads back to other rows"));
+        }
+        let verdict = match run {
+            SpecRun::Finished(r) => check_timeline_and_describe(&back.timeline, Some(&r.describe)),
+            SpecRun::Bounded(_) => check_prefix(&back.timeline),
+        };
+        if verdict != run.violations() {
+            return Err(format!(
+                "check on {file} finds {verdict:?}, the run found {:?}",
+                run.violations()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn check_reads_every_generated_timeline_back_to_the_same_verdict() {
+    let n = cases(24);
+    let started = Instant::now();
+    let mut runner = TestRunner::new(config(n));
+    let result = runner.run(&arb_scenario_with_requests(), |spec| {
+        check_case("check-reads-back", &spec, |spec| {
+            check_reads_back(&run_spec(spec)?)
+        })
+    });
+    report(
+        "check_reads_every_generated_timeline_back_to_the_same_verdict",
         started,
         n,
         "",
