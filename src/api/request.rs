@@ -99,6 +99,32 @@ impl Action {
     }
 }
 
+impl Action {
+    /// The field naming the refresh activity a call acts on, which a scenario action's `fill`
+    /// sets when the body leaves it out (`None`: the action acts on no activity).
+    pub fn activity_id_field(self) -> Option<&'static str> {
+        match self {
+            Action::StopInstanceRefresh
+            | Action::ResumeInstanceRefresh
+            | Action::CancelInstanceRefresh => Some("RefreshActivityId"),
+            Action::RollbackInstanceRefresh => Some("OriginRefreshActivityId"),
+            Action::StartInstanceRefresh
+            | Action::DescribeRefreshActivities
+            | Action::EnableAutoScalingGroup
+            | Action::DisableAutoScalingGroup
+            | Action::RemoveInstances
+            | Action::DetachInstances
+            | Action::ScaleInInstances
+            | Action::ScaleOutInstances
+            | Action::ModifyLaunchConfigurationAttributes
+            | Action::CompleteLifecycleAction
+            | Action::ExecuteScalingPolicy
+            | Action::DescribeAutoScalingGroups
+            | Action::DescribeAutoScalingInstances => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -1,8 +1,10 @@
 //! The scenario file exactly as written (TOML or JSON, same schema). Unknown fields are errors.
 //! Values stay raw here (strings for enums and durations); `resolve` checks them.
 
-use serde::Deserialize;
-use serde_json::Value;
+use super::table::{SubError, TriggeredItem, from_table};
+pub use super::table::{TriggerEntry, Triggered};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
@@ -191,29 +193,31 @@ pub struct LaunchConfigurationSection {
     pub changes: Vec<LaunchConfigChangeEntry>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A launch-configuration edit and when it happens.
+pub type LaunchConfigChangeEntry = Triggered<LaunchConfigChange>;
+
+/// What a launch-configuration change sets (at least one field).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct LaunchConfigChangeEntry {
-    #[serde(default)]
-    pub at: Option<String>,
-    #[serde(default)]
-    pub when: Option<ConditionEntry>,
-    #[serde(default)]
-    pub after: Option<String>,
-    #[serde(default)]
-    pub repeat: Option<bool>,
-    #[serde(default)]
+pub struct LaunchConfigChange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enhanced_service: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_name_settings: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_settings: Option<Value>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance_type: Option<String>,
+}
+
+impl TriggeredItem for LaunchConfigChange {
+    fn from_table(table: Map<String, Value>, trigger: &[&str]) -> Result<Self, SubError> {
+        from_table(table, "a launch-configuration change", trigger)
+    }
 }
 
 /// A duration: `"90s"`, or a distribution table.
@@ -360,48 +364,192 @@ pub struct ScriptedFailureEntry {
     pub message: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FaultEventEntry {
-    #[serde(default)]
-    pub at: Option<String>,
-    #[serde(default)]
-    pub when: Option<ConditionEntry>,
-    #[serde(default)]
-    pub after: Option<String>,
-    #[serde(default)]
-    pub repeat: Option<bool>,
-    pub kind: String,
-    #[serde(default)]
-    pub instance: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub authorized: Option<bool>,
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub available: Option<bool>,
-    #[serde(default)]
-    pub duration: Option<String>,
-    #[serde(default)]
-    pub activity_type: Option<String>,
-    /// For `create_blocked` / `destroy_blocked`: on (default) or off.
-    #[serde(default)]
-    pub blocked: Option<bool>,
-    /// For `alarm`: the scaling policy id.
-    #[serde(default)]
-    pub policy: Option<String>,
-    /// For `scheduled_action`: its name and the desired capacity it sets.
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub desired_capacity: Option<u64>,
+/// A fault event: a change of the world and when it happens.
+pub type FaultEventEntry = Triggered<Fault>;
+
+/// Declares the fault kinds once: the enum, its `kind` names, reading and writing.
+macro_rules! fault_kinds {
+    ($($(#[$doc:meta])* $variant:ident($fields:ty) = $kind:literal,)+) => {
+        /// A fault event's `kind` and the fields of that kind (no others are accepted).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Fault {
+            $($(#[$doc])* $variant($fields),)+
+        }
+
+        impl Fault {
+            /// Every `kind`, in the order of the reference.
+            pub const KINDS: &'static [&'static str] = &[$($kind,)+];
+
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Fault::$variant(_) => $kind,)+
+                }
+            }
+
+            /// The fields a fault of `kind` takes besides `kind` and the trigger.
+            pub fn fields_of(kind: &str) -> Option<&'static [&'static str]> {
+                match kind {
+                    $($kind => Some(super::table::fields_of::<$fields>()),)+
+                    _ => None,
+                }
+            }
+
+            fn read(
+                kind: &str,
+                table: Map<String, Value>,
+                also: &[&str],
+            ) -> Option<Result<Fault, SubError>> {
+                let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                let what = format!("{article} `{kind}` fault event");
+                match kind {
+                    $($kind => Some(from_table::<$fields>(table, &what, also).map(Fault::$variant)),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl Serialize for Fault {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    $(Fault::$variant(fields) => Tagged { kind: $kind, fields }.serialize(s),)+
+                }
+            }
+        }
+    };
 }
 
-/// When something happens (`at`, `when`, `after`, `repeat` fields of actions, fault events and
-/// launch-configuration changes): `at` a time, or `when` a condition holds, plus `after` a delay.
-#[derive(Debug, Deserialize)]
+fault_kinds! {
+    /// The instance is destroyed outside the refresh.
+    Destroy(InstanceFault) = "destroy",
+    /// The instance is detached from the group.
+    Detach(InstanceFault) = "detach",
+    /// Another name for `detach`.
+    Remove(InstanceFault) = "remove",
+    Stop(InstanceFault) = "stop",
+    Start(InstanceFault) = "start",
+    EnterStandby(InstanceFault) = "enter_standby",
+    ExitStandby(InstanceFault) = "exit_standby",
+    /// The health check marks the instance unhealthy (§6.5).
+    Unhealthy(InstanceFault) = "unhealthy",
+    GroupStatus(GroupStatusFault) = "group_status",
+    /// The service role is granted or revoked.
+    Role(RoleFault) = "role",
+    /// An image appears or disappears.
+    Image(ImageFault) = "image",
+    /// The next refresh step fails with an internal error.
+    InternalError(NoFields) = "internal_error",
+    /// A scaling activity of another kind runs for a while.
+    ScalingActivity(ScalingActivityFault) = "scaling_activity",
+    CreateBlocked(BlockedFault) = "create_blocked",
+    DestroyBlocked(BlockedFault) = "destroy_blocked",
+    /// A monitoring alarm fires a scaling policy.
+    Alarm(AlarmFault) = "alarm",
+    /// A scheduled action sets the desired capacity.
+    ScheduledAction(ScheduledActionFault) = "scheduled_action",
+}
+
+/// How a fault is written: `kind` beside its fields.
+#[derive(Serialize)]
+struct Tagged<'a, T: Serialize> {
+    kind: &'static str,
+    #[serde(flatten)]
+    fields: &'a T,
+}
+
+impl TriggeredItem for Fault {
+    fn from_table(mut table: Map<String, Value>, trigger: &[&str]) -> Result<Self, SubError> {
+        let kinds = Fault::KINDS.join(" | ");
+        let kind = match table.shift_remove("kind") {
+            None => {
+                return Err(SubError::new(
+                    "",
+                    format!("missing field `kind` (one of {kinds})"),
+                ));
+            }
+            Some(value) => String::deserialize(value)
+                .map_err(|e| SubError::new("kind", format!("{e} (one of {kinds})")))?,
+        };
+        let also: Vec<&str> = std::iter::once("kind")
+            .chain(trigger.iter().copied())
+            .collect();
+        Fault::read(&kind, table, &also).unwrap_or_else(|| {
+            Err(SubError::new(
+                "kind",
+                format!("expected one of {kinds}, found {kind:?}"),
+            ))
+        })
+    }
+}
+
+/// A fault on one instance (an instance id or `#n`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceFault {
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupStatusFault {
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleFault {
+    pub authorized: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageFault {
+    pub image: String,
+    /// Whether the image exists afterwards (default false: it disappears).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub available: Option<bool>,
+}
+
+/// A kind with no fields of its own.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoFields {}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScalingActivityFault {
+    pub duration: String,
+    /// Default `SCALE_OUT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_type: Option<String>,
+}
+
+/// For `create_blocked` / `destroy_blocked`: on (default) or off.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockedFault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<bool>,
+}
+
+/// For `alarm`: the scaling policy id.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmFault {
+    pub policy: String,
+}
+
+/// For `scheduled_action`: its name and the desired capacity it sets.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledActionFault {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub desired_capacity: u64,
+}
+
+/// The condition of a `when` trigger: exactly one of `activity_status`, `batch_status`,
+/// `instance_status` or `action`, with the fields that go with it (checked in `resolve`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionEntry {
     #[serde(default)]
@@ -422,32 +570,34 @@ pub struct ConditionEntry {
     pub action: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An API call and when it is made.
+pub type ActionEntry = Triggered<ActionCall>;
+
+/// An API call of a scenario.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ActionEntry {
+pub struct ActionCall {
     /// A name other entries refer to (`expect.calls`, `activity`, `when.action`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(default)]
-    pub at: Option<String>,
-    #[serde(default)]
-    pub when: Option<ConditionEntry>,
-    #[serde(default)]
-    pub after: Option<String>,
-    #[serde(default)]
-    pub repeat: Option<bool>,
     pub action: String,
     /// The request body exactly as Tencent's API takes it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
     /// Fill omitted `AutoScalingGroupId` / `RefreshActivityId` / `OriginRefreshActivityId` /
     /// `LaunchConfigurationId` (default true). Set false to send the body verbatim.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<bool>,
     /// The action id whose activity fills `RefreshActivityId` (default: the triggering or the
-    /// latest activity).
-    #[serde(default)]
+    /// latest activity); only for actions that take an activity id, with `fill`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activity: Option<String>,
+}
+
+impl TriggeredItem for ActionCall {
+    fn from_table(table: Map<String, Value>, trigger: &[&str]) -> Result<Self, SubError> {
+        from_table(table, "an action", trigger)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ pub mod locate;
 pub mod overrides;
 pub mod resolve;
 mod strict;
+pub mod table;
 
 pub(crate) use strict::Strict;
 
@@ -360,14 +361,31 @@ fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         let field = e.path().to_string();
         let inner = e.into_inner();
         let mut err = toml_error(name, text, inner, field_or_empty(&field));
-        if err.line.is_none()
-            && let Some(p) = locate::locate(text, false, &err.field)
-        {
-            err.line = Some(p.line);
-            err.column = Some(p.column);
+        if with_sub_field(&mut err) || err.line.is_none() {
+            relocate(&mut err, text, false);
         }
         err
     })
+}
+
+/// Moves the sub-path an error raised inside a table carries (see `table::SubError`) from its
+/// message to its field; true when there was one.
+pub(crate) fn with_sub_field(err: &mut ScenarioError) -> bool {
+    let (sub, message) = table::split_sub_field(&err.message);
+    let Some(sub) = sub else {
+        return false;
+    };
+    err.field = table::join_path(&err.field, sub);
+    err.message = message.to_string();
+    true
+}
+
+/// Points the error at where its field is written (the parser's position is where it noticed).
+fn relocate(err: &mut ScenarioError, text: &str, is_json: bool) {
+    if let Some(p) = locate::locate(text, is_json, &err.field) {
+        err.line = Some(p.line);
+        err.column = Some(p.column);
+    }
 }
 
 /// The known part of a serde path: `.` (the root) and unknown segments (`?`, e.g. a syntax error
@@ -468,13 +486,17 @@ fn parse_json(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         if e.is_syntax() {
             message = with_found(message, text, json_offset(text, e.line(), e.column()));
         }
-        ScenarioError {
+        let mut err = ScenarioError {
             file: name.to_string(),
             line: Some(e.line()),
             column: Some(e.column().max(1)),
             field,
             message,
+        };
+        if with_sub_field(&mut err) {
+            relocate(&mut err, text, true);
         }
+        err
     };
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let result: Result<file::ScenarioFile, _> =

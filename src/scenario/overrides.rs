@@ -300,7 +300,12 @@ pub fn apply(
     let raw: ScenarioFile = serde_path_to_error::deserialize(super::Strict(doc)).map_err(|e| {
         let field = e.path().to_string();
         let field = if field == "." { String::new() } else { field };
-        fail(field, e.into_inner().to_string())
+        let message = e.into_inner().to_string();
+        let (sub, message) = super::table::split_sub_field(&message);
+        fail(
+            super::table::join_path(&field, sub.unwrap_or_default()),
+            message.to_string(),
+        )
     })?;
     let mut scenario = super::resolve::resolve(raw, source.clone())
         .map_err(|e| fail(e.field.clone(), e.message))?;

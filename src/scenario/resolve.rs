@@ -776,7 +776,7 @@ fn resolve_faults(f: &FaultsSection, instances: &InstanceResolver<'_>) -> R<Faul
 fn collect_action_ids(actions: &[ActionEntry]) -> R<BTreeSet<String>> {
     let mut ids = BTreeSet::new();
     for (i, a) in actions.iter().enumerate() {
-        if let Some(id) = &a.id {
+        if let Some(id) = &a.item.id {
             if id.trim().is_empty() {
                 return Err(FieldError::new(
                     format!("actions[{i}].id"),
@@ -805,17 +805,13 @@ fn activity_ref(field: &str, id: &Option<String>, action_ids: &BTreeSet<String>)
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn resolve_trigger(
     field: &str,
-    at: &Option<String>,
-    when: &Option<ConditionEntry>,
-    after: &Option<String>,
-    repeat: Option<bool>,
+    t: &TriggerEntry,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
 ) -> R<Trigger> {
-    match (at, when) {
+    match (&t.at, &t.when) {
         (Some(_), Some(_)) => Err(FieldError::new(
             format!("{field}.when"),
             "give either `at` or `when`, not both",
@@ -825,9 +821,14 @@ fn resolve_trigger(
             "expected `at = \"<duration>\"` or a `when` condition, found neither",
         )),
         (Some(at), None) => {
-            if after.is_some() || repeat.is_some() {
+            let stray = match (&t.after, t.repeat) {
+                (Some(_), _) => Some("after"),
+                (None, Some(_)) => Some("repeat"),
+                (None, None) => None,
+            };
+            if let Some(stray) = stray {
                 return Err(FieldError::new(
-                    format!("{field}.after"),
+                    format!("{field}.{stray}"),
                     "`after` and `repeat` go with `when`, not `at`",
                 ));
             }
@@ -836,17 +837,53 @@ fn resolve_trigger(
             })
         }
         (None, Some(c)) => {
-            let after_ms = match after {
+            let after_ms = match &t.after {
                 None => 0,
-                Some(t) => duration(&format!("{field}.after"), t)?,
+                Some(text) => duration(&format!("{field}.after"), text)?,
             };
             let condition = resolve_condition(&format!("{field}.when"), c, instances, action_ids)?;
             Ok(Trigger::When {
                 condition,
                 after_ms,
-                repeat: repeat.unwrap_or(false),
+                repeat: t.repeat.unwrap_or(false),
             })
         }
+    }
+}
+
+/// `batch` narrows a `batch_status` condition, `instance` names the instance of an
+/// `instance_status` one, and `activity` picks the activity a status condition watches; written
+/// with another condition they would have no effect.
+fn refuse_foreign_condition_fields(field: &str, c: &ConditionEntry) -> R<()> {
+    let watches = if c.activity_status.is_some() {
+        "activity_status"
+    } else if c.batch_status.is_some() {
+        "batch_status"
+    } else if c.instance_status.is_some() {
+        "instance_status"
+    } else {
+        "action"
+    };
+    let foreign = [
+        ("batch", c.batch.is_some(), "batch_status"),
+        ("instance", c.instance.is_some(), "instance_status"),
+        (
+            "activity",
+            c.activity.is_some() && c.action.is_some(),
+            "activity_status | batch_status | instance_status",
+        ),
+    ];
+    match foreign
+        .iter()
+        .find(|(_, given, goes_with)| *given && !goes_with.contains(watches))
+    {
+        None => Ok(()),
+        Some((name, _, goes_with)) => Err(FieldError::new(
+            format!("{field}.{name}"),
+            format!(
+                "`{name}` has no effect in a condition on `{watches}`; it goes with {goes_with}"
+            ),
+        )),
     }
 }
 
@@ -873,6 +910,7 @@ fn resolve_condition(
             ),
         ));
     }
+    refuse_foreign_condition_fields(field, c)?;
     let activity = activity_ref(&format!("{field}.activity"), &c.activity, action_ids)?;
     if let Some(s) = &c.activity_status {
         let status = enum_value(
@@ -940,11 +978,12 @@ fn action_supported(action: Action) -> bool {
 }
 
 fn resolve_action(
-    a: &ActionEntry,
+    entry: &ActionEntry,
     field: &str,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
 ) -> R<Happening> {
+    let a = &entry.item;
     let action = Action::parse(&a.action).ok_or_else(|| {
         let known: Vec<&str> = Action::ALL
             .iter()
@@ -982,10 +1021,8 @@ fn resolve_action(
     } else {
         body
     };
-    let trigger = resolve_trigger(
-        field, &a.at, &a.when, &a.after, a.repeat, instances, action_ids,
-    )?;
-    let activity = activity_ref(&format!("{field}.activity"), &a.activity, action_ids)?;
+    let trigger = resolve_trigger(field, &entry.trigger, instances, action_ids)?;
+    let activity = action_activity(field, action, a, fill, action_ids)?;
     Ok(Happening {
         id: a.id.clone(),
         origin: field.to_string(),
@@ -997,6 +1034,43 @@ fn resolve_action(
             activity,
         },
     })
+}
+
+/// `activity` picks the activity whose id `fill` writes into the request, so it is refused
+/// where nothing would be written: actions that take no activity id, and `fill = false`.
+fn action_activity(
+    field: &str,
+    action: Action,
+    a: &ActionCall,
+    fill: bool,
+    action_ids: &BTreeSet<String>,
+) -> R<ActivityRef> {
+    let activity_field = format!("{field}.activity");
+    if a.activity.is_some() {
+        let Some(id_field) = action.activity_id_field() else {
+            let takes: Vec<&str> = Action::ALL
+                .iter()
+                .filter(|x| x.activity_id_field().is_some())
+                .map(|x| x.as_str())
+                .collect();
+            return Err(FieldError::new(
+                activity_field,
+                format!(
+                    "`activity` has no effect on {action}, which acts on no refresh activity; it goes with {}",
+                    takes.join(" | ")
+                ),
+            ));
+        };
+        if !fill {
+            return Err(FieldError::new(
+                activity_field,
+                format!(
+                    "`activity` has no effect with `fill = false` (the body is sent as written); write {id_field} in `request` instead"
+                ),
+            ));
+        }
+    }
+    activity_ref(&activity_field, &a.activity, action_ids)
 }
 
 /// With `fill`, `"#n"` in a request's `InstanceId` / `InstanceIds` names the n-th instance of
@@ -1027,14 +1101,13 @@ fn substitute_instance_refs(
 }
 
 fn resolve_lc_change(
-    c: &LaunchConfigChangeEntry,
+    entry: &LaunchConfigChangeEntry,
     field: &str,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
 ) -> R<Happening> {
-    let trigger = resolve_trigger(
-        field, &c.at, &c.when, &c.after, c.repeat, instances, action_ids,
-    )?;
+    let trigger = resolve_trigger(field, &entry.trigger, instances, action_ids)?;
+    let c = &entry.item;
     let request = ModifyLaunchConfigurationRequest {
         launch_configuration_id: String::new(),
         image_id: c.image_id.clone(),
@@ -1059,151 +1132,14 @@ fn resolve_lc_change(
 }
 
 fn resolve_fault_event(
-    e: &FaultEventEntry,
+    entry: &FaultEventEntry,
     field: &str,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
     policies: &[PolicySpec],
 ) -> R<Happening> {
-    let trigger = resolve_trigger(
-        field, &e.at, &e.when, &e.after, e.repeat, instances, action_ids,
-    )?;
-    let instance = || -> R<u32> {
-        let text = e.instance.as_ref().ok_or_else(|| {
-            FieldError::new(
-                format!("{field}.instance"),
-                format!("fault kind {:?} needs `instance`", e.kind),
-            )
-        })?;
-        Ok(instances.resolve(&format!("{field}.instance"), text)?.0)
-    };
-    let change = match e.kind.as_str() {
-        "destroy" => WorldChange::InstanceLeaves {
-            instance: instance()?,
-            how: Departure::Destroyed,
-        },
-        "detach" | "remove" => WorldChange::InstanceLeaves {
-            instance: instance()?,
-            how: Departure::Detached,
-        },
-        "stop" => WorldChange::InstanceStops {
-            instance: instance()?,
-        },
-        "start" => WorldChange::InstanceStarts {
-            instance: instance()?,
-        },
-        "enter_standby" => WorldChange::InstanceEntersStandby {
-            instance: instance()?,
-        },
-        "exit_standby" => WorldChange::InstanceExitsStandby {
-            instance: instance()?,
-        },
-        "group_status" => {
-            let text = e.status.as_ref().ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}.status"),
-                    "fault kind \"group_status\" needs `status`",
-                )
-            })?;
-            WorldChange::GroupStatus(enum_value(
-                &format!("{field}.status"),
-                text,
-                GroupStatus::parse,
-                GroupStatus::expected(),
-            )?)
-        }
-        "role" => WorldChange::RoleAuthorized(e.authorized.ok_or_else(|| {
-            FieldError::new(
-                format!("{field}.authorized"),
-                "fault kind \"role\" needs `authorized`",
-            )
-        })?),
-        "image" => WorldChange::ImageAvailable {
-            image: e.image.clone().ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}.image"),
-                    "fault kind \"image\" needs `image`",
-                )
-            })?,
-            available: e.available.unwrap_or(false),
-        },
-        "internal_error" => WorldChange::InternalError,
-        "create_blocked" => WorldChange::CreateBlocked(e.blocked.unwrap_or(true)),
-        "destroy_blocked" => WorldChange::DestroyBlocked(e.blocked.unwrap_or(true)),
-        "unhealthy" => WorldChange::Unhealthy {
-            instance: instance()?,
-        },
-        "alarm" => {
-            let text = e.policy.as_ref().ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}.policy"),
-                    "fault kind \"alarm\" needs `policy`",
-                )
-            })?;
-            let policy = policies.iter().position(|p| &p.id == text).ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}.policy"),
-                    format!("expected a scaling policy of the group, found {text:?}"),
-                )
-            })?;
-            WorldChange::Alarm {
-                policy: policy as u32,
-            }
-        }
-        "scheduled_action" => {
-            let desired = e.desired_capacity.ok_or_else(|| {
-                FieldError::new(
-                    format!("{field}.desired_capacity"),
-                    "fault kind \"scheduled_action\" needs `desired_capacity`",
-                )
-            })?;
-            if desired > MAX_INSTANCES_PER_GROUP as u64 {
-                return Err(FieldError::new(
-                    format!("{field}.desired_capacity"),
-                    format!("expected 0..=2000, found {desired}"),
-                ));
-            }
-            WorldChange::Scheduled {
-                action: e
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| "scheduled-action".to_string()),
-                desired_capacity: desired as u32,
-            }
-        }
-        "scaling_activity" => {
-            let duration_ms = duration(
-                &format!("{field}.duration"),
-                e.duration.as_deref().ok_or_else(|| {
-                    FieldError::new(
-                        format!("{field}.duration"),
-                        "fault kind \"scaling_activity\" needs `duration`",
-                    )
-                })?,
-            )?;
-            let activity_type = match &e.activity_type {
-                None => ScalingActivityType::ScaleOut,
-                Some(t) => enum_value(
-                    &format!("{field}.activity_type"),
-                    t,
-                    ScalingActivityType::parse,
-                    ScalingActivityType::expected(),
-                )?,
-            };
-            WorldChange::ScalingActivity {
-                activity_type,
-                duration_ms,
-            }
-        }
-        other => {
-            return Err(FieldError::new(
-                format!("{field}.kind"),
-                format!(
-                    "expected one of destroy | detach | stop | start | enter_standby | exit_standby | unhealthy | group_status | role | image | internal_error | scaling_activity | create_blocked | destroy_blocked | alarm | scheduled_action, found {other:?}"
-                ),
-            ));
-        }
-    };
+    let trigger = resolve_trigger(field, &entry.trigger, instances, action_ids)?;
+    let change = fault_change(&entry.item, field, instances, policies)?;
     Ok(Happening {
         id: None,
         origin: field.to_string(),
@@ -1212,18 +1148,139 @@ fn resolve_fault_event(
     })
 }
 
+/// The world change a fault makes.
+fn fault_change(
+    fault: &Fault,
+    field: &str,
+    instances: &InstanceResolver<'_>,
+    policies: &[PolicySpec],
+) -> R<WorldChange> {
+    let instance = |f: &InstanceFault| -> R<u32> {
+        Ok(instances
+            .resolve(&format!("{field}.instance"), &f.instance)?
+            .0)
+    };
+    Ok(match fault {
+        Fault::Destroy(f) => WorldChange::InstanceLeaves {
+            instance: instance(f)?,
+            how: Departure::Destroyed,
+        },
+        Fault::Detach(f) | Fault::Remove(f) => WorldChange::InstanceLeaves {
+            instance: instance(f)?,
+            how: Departure::Detached,
+        },
+        Fault::Stop(f) => WorldChange::InstanceStops {
+            instance: instance(f)?,
+        },
+        Fault::Start(f) => WorldChange::InstanceStarts {
+            instance: instance(f)?,
+        },
+        Fault::EnterStandby(f) => WorldChange::InstanceEntersStandby {
+            instance: instance(f)?,
+        },
+        Fault::ExitStandby(f) => WorldChange::InstanceExitsStandby {
+            instance: instance(f)?,
+        },
+        Fault::Unhealthy(f) => WorldChange::Unhealthy {
+            instance: instance(f)?,
+        },
+        Fault::GroupStatus(f) => WorldChange::GroupStatus(enum_value(
+            &format!("{field}.status"),
+            &f.status,
+            GroupStatus::parse,
+            GroupStatus::expected(),
+        )?),
+        Fault::Role(f) => WorldChange::RoleAuthorized(f.authorized),
+        Fault::Image(f) => WorldChange::ImageAvailable {
+            image: f.image.clone(),
+            available: f.available.unwrap_or(false),
+        },
+        Fault::InternalError(NoFields {}) => WorldChange::InternalError,
+        Fault::CreateBlocked(f) => WorldChange::CreateBlocked(f.blocked.unwrap_or(true)),
+        Fault::DestroyBlocked(f) => WorldChange::DestroyBlocked(f.blocked.unwrap_or(true)),
+        Fault::Alarm(f) => alarm_change(f, field, policies)?,
+        Fault::ScheduledAction(f) => scheduled_change(f, field)?,
+        Fault::ScalingActivity(f) => scaling_activity_change(f, field)?,
+    })
+}
+
+fn alarm_change(f: &AlarmFault, field: &str, policies: &[PolicySpec]) -> R<WorldChange> {
+    let policy = policies
+        .iter()
+        .position(|p| p.id == f.policy)
+        .ok_or_else(|| {
+            FieldError::new(
+                format!("{field}.policy"),
+                format!(
+                    "expected a scaling policy of the group, found {:?}",
+                    f.policy
+                ),
+            )
+        })?;
+    Ok(WorldChange::Alarm {
+        policy: policy as u32,
+    })
+}
+
+fn scheduled_change(f: &ScheduledActionFault, field: &str) -> R<WorldChange> {
+    if f.desired_capacity > MAX_INSTANCES_PER_GROUP as u64 {
+        return Err(FieldError::new(
+            format!("{field}.desired_capacity"),
+            format!(
+                "expected 0..={MAX_INSTANCES_PER_GROUP}, found {}",
+                f.desired_capacity
+            ),
+        ));
+    }
+    Ok(WorldChange::Scheduled {
+        action: f
+            .name
+            .clone()
+            .unwrap_or_else(|| "scheduled-action".to_string()),
+        desired_capacity: f.desired_capacity as u32,
+    })
+}
+
+fn scaling_activity_change(f: &ScalingActivityFault, field: &str) -> R<WorldChange> {
+    let duration_ms = duration(&format!("{field}.duration"), &f.duration)?;
+    let activity_type = match &f.activity_type {
+        None => ScalingActivityType::ScaleOut,
+        Some(t) => enum_value(
+            &format!("{field}.activity_type"),
+            t,
+            ScalingActivityType::parse,
+            ScalingActivityType::expected(),
+        )?,
+    };
+    Ok(WorldChange::ScalingActivity {
+        activity_type,
+        duration_ms,
+    })
+}
+
 fn resolve_expect(
     e: &ExpectSection,
     instances: &InstanceResolver<'_>,
     action_ids: &BTreeSet<String>,
 ) -> R<Expectations> {
-    if let Some(id) = &e.activity
-        && !action_ids.contains(id)
-    {
-        return Err(FieldError::new(
-            "expect.activity",
-            format!("expected the id of an action, found {id:?}"),
-        ));
+    if let Some(id) = &e.activity {
+        if !action_ids.contains(id) {
+            return Err(FieldError::new(
+                "expect.activity",
+                format!("expected the id of an action, found {id:?}"),
+            ));
+        }
+        // It picks the activity these expectations look at; alone it would check nothing.
+        if e.status.is_none()
+            && e.max_duration.is_none()
+            && e.batch_statuses.is_none()
+            && e.instance_statuses.is_none()
+        {
+            return Err(FieldError::new(
+                "expect.activity",
+                "`activity` has no effect without `status`, `max_duration`, `batch_statuses` or `instance_statuses`, the expectations it applies to",
+            ));
+        }
     }
     let status = match &e.status {
         None => None,

@@ -429,25 +429,7 @@ impl Simulation {
         trigger: Option<Sym>,
     ) {
         let group = self.world.names.get(self.world.group.id);
-        let activity_field = match action {
-            Action::StopInstanceRefresh
-            | Action::ResumeInstanceRefresh
-            | Action::CancelInstanceRefresh => Some("RefreshActivityId"),
-            Action::RollbackInstanceRefresh => Some("OriginRefreshActivityId"),
-            Action::StartInstanceRefresh
-            | Action::DescribeRefreshActivities
-            | Action::EnableAutoScalingGroup
-            | Action::DisableAutoScalingGroup
-            | Action::RemoveInstances
-            | Action::DetachInstances
-            | Action::ScaleInInstances
-            | Action::ScaleOutInstances
-            | Action::ModifyLaunchConfigurationAttributes
-            | Action::CompleteLifecycleAction
-            | Action::ExecuteScalingPolicy
-            | Action::DescribeAutoScalingGroups
-            | Action::DescribeAutoScalingInstances => None,
-        };
+        let activity_field = action.activity_id_field();
         let takes_group = match action {
             Action::DescribeRefreshActivities
             | Action::ModifyLaunchConfigurationAttributes

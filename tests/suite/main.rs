@@ -14,6 +14,7 @@ mod conformance_surge_replace;
 mod docs;
 mod properties;
 mod readme_property;
+mod scenario_fields;
 mod scenarios;
 mod serve;
 mod serve_common;
