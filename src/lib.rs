@@ -1,6 +1,7 @@
 //! refreshsim: a deterministic discrete-event simulator of Tencent Cloud Auto Scaling's
 //! instance refresh. See ARCHITECTURE.md for the map.
 
+pub mod advise;
 pub mod api;
 pub mod check;
 pub mod check_cli;

@@ -120,7 +120,37 @@ pub fn run_digest(
 ) -> Result<RunDigest, RunError> {
     let mut sink = MetricsSink::new(floor_permille);
     let mut sim = Simulation::from_prepared(prepared, seed, &mut sink);
-    let limit = match sim.run_until_idle(&mut sink) {
+    let result = sim.run_until_idle(&mut sink);
+    finish_digest(sim, sink, result)
+}
+
+/// `run_digest` that stops as soon as `stop(metrics, now)` holds after an event (`advise` cuts
+/// a run once it has broken a constraint): `Ok(None)` when it stopped so.
+pub fn run_digest_until(
+    prepared: &Prepared,
+    seed: u64,
+    floor_permille: u32,
+    stop: &mut dyn FnMut(&Metrics, SimTime) -> bool,
+) -> Result<Option<RunDigest>, RunError> {
+    let mut sink = MetricsSink::new(floor_permille);
+    let mut sim = Simulation::from_prepared(prepared, seed, &mut sink);
+    let result = loop {
+        match sim.step(&mut sink) {
+            Ok(true) if stop(&sink.metrics, sim.now()) => return Ok(None),
+            Ok(true) => {}
+            Ok(false) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    finish_digest(sim, sink, result).map(Some)
+}
+
+fn finish_digest(
+    mut sim: Simulation,
+    mut sink: MetricsSink,
+    result: Result<(), RunError>,
+) -> Result<RunDigest, RunError> {
+    let limit = match result {
         Ok(()) => None,
         Err(RunError::MaxEvents { .. }) => Some("max_events"),
         Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),

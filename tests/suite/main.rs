@@ -3,6 +3,7 @@
 //! One module per former file; run one with `cargo test --test suite MODULE::` (e.g.
 //! `cargo test --test suite conformance_api::`).
 
+mod advise;
 mod checker;
 mod cli;
 mod common;
