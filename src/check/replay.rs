@@ -11,7 +11,7 @@ use super::{Invariant, MAX_VIOLATIONS, Violation};
 use crate::api::documented::is_documented;
 use crate::api::{
     Action, ActivityStatus, ActivityType, BatchStatus, EnabledStatus, FailProcess, InstanceStatus,
-    LifeCycleState, RefreshMode, RefreshSettings,
+    LifeCycleState, RefreshMode, RefreshSettings, ScalingActivityStatus, ScalingActivityType,
 };
 use crate::time::SimTime;
 use crate::timeline::record::render_digest;
@@ -171,7 +171,30 @@ struct Checker<'t> {
     /// Surge instances alive, and those with no owner.
     live_surge: u32,
     run_end: Option<RunEndReason>,
+    /// Scaling activities RUNNING now (INV-SCALING-EXCLUSIVE), by id.
+    running_scaling: BTreeMap<Sym, RunningScaling>,
 }
+
+/// A RUNNING scaling activity as INV-SCALING-EXCLUSIVE sees it.
+#[derive(Debug, Clone, Copy)]
+struct RunningScaling {
+    /// The refresh activity it belongs to, else itself: one refresh's own scaling activities
+    /// (a REPLACE batch's SCALE_OUT and REMOVE_INSTANCES, OQ-65) are one operation.
+    owner: Sym,
+    activity_type: ScalingActivityType,
+    cause: ScalingCause,
+}
+
+impl RunningScaling {
+    /// §6.2 `ConcurrentScaleOutForDesiredCapacity`: the only kind that may run beside others.
+    fn concurrent(&self) -> bool {
+        self.activity_type == ScalingActivityType::ScaleOut
+            && self.cause == ScalingCause::DesiredCapacity
+    }
+}
+
+/// Desired-capacity scale-outs that may run at once (§6.2).
+const MAX_CONCURRENT_SCALE_OUTS: usize = 2;
 
 /// OQ-12/OQ-23: done for a SUCCESSFUL activity (FAILED counts only when skipped by CONTINUE).
 fn item_done(item: &Item) -> bool {
@@ -244,6 +267,7 @@ pub fn check_timeline_and_describe(
         unserved: BTreeSet::new(),
         live_surge: 0,
         run_end: None,
+        running_scaling: BTreeMap::new(),
     };
     let records = &timeline.records;
     for (i, record) in records.iter().enumerate() {
@@ -360,6 +384,22 @@ impl Checker<'_> {
             );
         }
         self.last = Some((record.time, record.seq));
+        if let Event::ScalingActivity {
+            id,
+            activity,
+            activity_type,
+            to,
+            cause,
+            ..
+        } = &record.event
+        {
+            let running = RunningScaling {
+                owner: activity.unwrap_or(*id),
+                activity_type: *activity_type,
+                cause: *cause,
+            };
+            self.scaling_exclusive(*id, running, *to);
+        }
         match &record.event {
             Event::InstanceJoined {
                 instance,
@@ -601,6 +641,47 @@ impl Checker<'_> {
             | Event::HookStarted { .. }
             | Event::HookCompleted { .. }
             | Event::ScalingIgnored { .. } => {}
+        }
+    }
+
+    /// INV-SCALING-EXCLUSIVE (§6.2, OQ-18, OQ-66): a scaling activity starts only when nothing
+    /// else runs, except desired-capacity scale-outs (at most two at once).
+    fn scaling_exclusive(&mut self, id: Sym, new: RunningScaling, to: ScalingActivityStatus) {
+        if to != ScalingActivityStatus::Running {
+            self.running_scaling.remove(&id);
+            return;
+        }
+        if self.running_scaling.insert(id, new).is_some() {
+            return; // already running: not a start
+        }
+        let others: Vec<(Sym, RunningScaling)> = self
+            .running_scaling
+            .iter()
+            .filter(|(other, r)| **other != id && r.owner != new.owner)
+            .map(|(other, r)| (*other, *r))
+            .collect();
+        let Some((other, r)) = others.first().copied() else {
+            return;
+        };
+        let allowed = new.concurrent()
+            && others.iter().all(|(_, r)| r.concurrent())
+            && others.len() < MAX_CONCURRENT_SCALE_OUTS;
+        if !allowed {
+            let name = self.name(id).to_string();
+            let detail = format!(
+                "a {} scaling activity ({}) started while {} ({}, {}) runs{}; only desired-capacity scale-outs run beside others, at most {MAX_CONCURRENT_SCALE_OUTS} at once",
+                new.activity_type,
+                new.cause.as_str(),
+                self.name(other),
+                r.activity_type,
+                r.cause.as_str(),
+                if others.len() > 1 {
+                    format!(" (and {} more)", others.len() - 1)
+                } else {
+                    String::new()
+                }
+            );
+            self.flag(Invariant::ScalingExclusive, name, detail);
         }
     }
 

@@ -5,8 +5,8 @@
 
 use super::draws::{DelayKind, Draws, IdKind};
 use super::world::{
-    Activity, Batch, HookScope, HookSubject, Item, OpKind, OpOwner, Sabotage, Step, SurgeState,
-    World,
+    Activity, Batch, Deferred, HookScope, HookSubject, Item, OpKind, OpOwner, Sabotage, Step,
+    SurgeState, World,
 };
 use super::{Fx, Timer};
 use crate::api::{
@@ -165,6 +165,7 @@ impl World {
             batch_gaps_ms,
             surge: SurgeState::default(),
             waiting_for_origin: false,
+            deferred: None,
         });
         self.hold_group_disabled(fx);
         fx.after(init_delay_ms, Timer::InitDone { activity: index });
@@ -293,6 +294,9 @@ impl World {
     }
 
     pub(crate) fn start_batch(&mut self, a: u32, b: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.held(a, Deferred::StartBatch(b)) {
+            return;
+        }
         {
             let act = &mut self.activities[a as usize];
             act.cursor = b;
@@ -807,6 +811,7 @@ impl World {
             self.finish_batch(a, b, draws, fx);
         }
         self.pending_batch_ends.clear();
+        self.wake_deferred(draws, fx);
         if std::mem::take(&mut self.matching_due) {
             self.match_desired_capacity(draws, fx);
         }
@@ -954,6 +959,62 @@ impl World {
     }
 
     // ------------------------------------------------------------------------------------
+    // OQ-66: a refresh's scaling activities wait for the others
+    // ------------------------------------------------------------------------------------
+
+    /// OQ-66: whether `step` of activity `a` must wait because a scaling activity that is not
+    /// `a`'s own runs; then it is kept, and `wake_deferred` runs it once none does.
+    pub(crate) fn held(&mut self, a: u32, step: Deferred) -> bool {
+        let held = self.sabotage != Sabotage::OverlapScalingActivities
+            && self.other_scaling_activity_runs(a);
+        self.activities[a as usize].deferred = held.then_some(step);
+        held
+    }
+
+    /// OQ-66: runs each held step whose activity is still where it was held (a step held while
+    /// RUNNING is dropped by a pause; the Resume that ends the pause asks for it again).
+    fn wake_deferred(&mut self, draws: &mut dyn Draws, fx: &mut Fx) {
+        for a in 0..self.activities.len() as u32 {
+            let Some(step) = self.activities[a as usize].deferred else {
+                continue;
+            };
+            if self.other_scaling_activity_runs(a) {
+                continue;
+            }
+            self.activities[a as usize].deferred = None;
+            let act = &self.activities[a as usize];
+            if step != Deferred::SurgeCleanup && act.status != ActivityStatus::Running {
+                continue;
+            }
+            match step {
+                Deferred::StartBatch(b) => {
+                    let due = act.phase == Phase::Batches
+                        && act.batches[b as usize].status == BatchStatus::Waiting;
+                    if due {
+                        self.start_batch(a, b, draws, fx);
+                    }
+                }
+                Deferred::Retry => {
+                    if act.phase == Phase::Batches {
+                        self.resume_batches(a, ResumeMode::Retry, draws, fx);
+                    }
+                }
+                Deferred::SurgeOut => {
+                    if act.phase == Phase::SurgeOut && act.surge.in_flight == 0 {
+                        self.start_surge_out(a, draws, fx);
+                    }
+                }
+                Deferred::SurgeIn => {
+                    if act.phase == Phase::SurgeIn && act.surge.in_flight == 0 {
+                        self.start_surge_in(a, draws, fx);
+                    }
+                }
+                Deferred::SurgeCleanup => self.clean_up_surge(a, draws, fx),
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------
     // Resume and cancel work (admission in `api`)
     // ------------------------------------------------------------------------------------
 
@@ -978,8 +1039,11 @@ impl World {
                 if act.surge.in_flight > 0 {
                     return; // the scale-out carries on
                 }
-                if act.surge.failed {
-                    self.start_surge_out(a, draws, fx); // §1.4: Resume retries the scale-out
+                // §1.4: Resume retries a failed scale-out; OQ-66: one held before it began
+                // starts now.
+                let missing = act.surge.instances.len() < act.settings.max_surge as usize;
+                if act.surge.failed || missing {
+                    self.start_surge_out(a, draws, fx);
                 } else {
                     self.set_phase(a, Phase::Batches, fx);
                     self.start_batch(a, 0, draws, fx);
@@ -1011,7 +1075,11 @@ impl World {
             return;
         }
         match mode {
-            ResumeMode::Retry => self.retry_items(a, b, &failed, draws, fx),
+            ResumeMode::Retry => {
+                if !self.held(a, Deferred::Retry) {
+                    self.retry_items(a, b, &failed, draws, fx);
+                }
+            }
             ResumeMode::Continue => {
                 for &i in &failed {
                     let act = &mut self.activities[a as usize];

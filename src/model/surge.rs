@@ -5,7 +5,7 @@
 
 use super::Fx;
 use super::draws::Draws;
-use super::world::{HookScope, OpKind, OpOwner, World};
+use super::world::{Deferred, HookScope, OpKind, OpOwner, World};
 use crate::api::{ActivityStatus, FailProcess, ScalingActivityStatus, ScalingActivityType};
 use crate::timeline::{Phase, ScalingCause, StatusCause};
 
@@ -13,6 +13,9 @@ impl World {
     /// Creates the missing surge instances (all of them at first; after a failure, on Resume,
     /// only those still missing — OQ-7).
     pub(crate) fn start_surge_out(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.held(a, Deferred::SurgeOut) {
+            return; // OQ-66
+        }
         let act = &self.activities[a as usize];
         let missing = (act.settings.max_surge as usize).saturating_sub(act.surge.instances.len());
         if missing == 0 {
@@ -120,6 +123,9 @@ impl World {
 
     /// OQ-7, §3.9 rule 3: after the last batch, destroy every surge instance.
     pub(crate) fn start_surge_in(&mut self, a: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        if self.held(a, Deferred::SurgeIn) {
+            return; // OQ-66
+        }
         let targets: Vec<u32> = self.activities[a as usize]
             .surge
             .instances
@@ -223,8 +229,8 @@ impl World {
                 self.instances[i as usize].in_group && self.instances[i as usize].op.is_none()
             })
             .collect();
-        if targets.is_empty() {
-            return;
+        if targets.is_empty() || self.held(a, Deferred::SurgeCleanup) {
+            return; // OQ-66: a held clean-up runs once the other scaling activity ends
         }
         let sa = self.begin_scaling_activity(
             ScalingActivityType::ScaleIn,

@@ -67,6 +67,8 @@ pub enum Sabotage {
     IgnoreFailures,
     /// A refreshed instance is not put back in service.
     LeaveInStandby,
+    /// A refresh's scaling activity starts even while another scaling activity runs (OQ-66).
+    OverlapScalingActivities,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -419,6 +421,24 @@ pub struct Activity {
     pub surge: SurgeState,
     /// A rollback waiting for its origin's in-flight instances (OQ-9, OQ-26).
     pub waiting_for_origin: bool,
+    /// OQ-66: the next step, held while a scaling activity of something else runs.
+    pub deferred: Option<Deferred>,
+}
+
+/// OQ-66: a refresh step that starts a scaling activity, held until no scaling activity of
+/// anything else (a manual API, an external one) runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deferred {
+    /// Start batch `n` (0-based): it stays WAITING meanwhile.
+    StartBatch(u32),
+    /// ResumeMode RETRY of the current batch's failed instances: they stay FAILED meanwhile.
+    Retry,
+    /// The MaxSurge scale-out (OQ-7).
+    SurgeOut,
+    /// The final MaxSurge scale-in (OQ-7).
+    SurgeIn,
+    /// The destruction of a cancelled or rolled-back activity's surge instances (OQ-24).
+    SurgeCleanup,
 }
 
 impl Activity {
@@ -711,6 +731,13 @@ impl World {
         self.activities.iter().any(|a| !a.status.is_terminal())
     }
 
+    /// OQ-66: whether a scaling activity that is not refresh activity `a`'s own runs.
+    pub fn other_scaling_activity_runs(&self, a: u32) -> bool {
+        self.scaling_activities
+            .iter()
+            .any(|s| s.status == ScalingActivityStatus::Running && s.refresh_activity != Some(a))
+    }
+
     /// OQ-18: the group is `IN_ACTIVITY` while any scaling activity runs.
     pub fn group_in_activity(&self) -> bool {
         self.scaling_activities
@@ -831,7 +858,8 @@ impl World {
     }
 
     /// A scaling activity that is not part of a refresh (a scripted fault), running for
-    /// `duration_ms`: while it runs, Start is refused (OQ-27 step 8).
+    /// `duration_ms`: while it runs, Start is refused (OQ-27 step 8). Triggered while another
+    /// scaling activity runs, it is cancelled at once (§6.3, OQ-66).
     pub fn begin_external_scaling_activity(
         &mut self,
         activity_type: ScalingActivityType,
@@ -839,6 +867,35 @@ impl World {
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
+        if self.group_in_activity() && self.sabotage != Sabotage::OverlapScalingActivities {
+            let id = self.fresh_id(IdKind::ScalingActivity, draws);
+            self.scaling_activities.push(ScalingActivity {
+                id,
+                activity_type,
+                status: ScalingActivityStatus::Cancelled,
+                refresh_activity: None,
+                instances: 0,
+                started: fx.now,
+                ended: Some(fx.now),
+                ops_pending: 0,
+                ops_ok: 0,
+                ops_ok_uncounted: 0,
+                ops_failed: 0,
+                desired_per_success: 0,
+                matching: false,
+                cause: ScalingCause::External,
+            });
+            fx.emit(Event::ScalingActivity {
+                id,
+                activity: None,
+                activity_type,
+                from: None,
+                to: ScalingActivityStatus::Cancelled,
+                instances: 0,
+                cause: ScalingCause::External,
+            });
+            return;
+        }
         let index =
             self.begin_scaling_activity(activity_type, None, 0, ScalingCause::External, draws, fx);
         fx.after(

@@ -1041,18 +1041,47 @@ fn fx_group_restored() -> Vec<Invariant> {
     violated(rows)
 }
 
+/// A scaling activity started and ended right after the row at `i`.
+fn insert_scaling_activity(rows: &mut Vec<Row>, i: usize, detail: &str) {
+    let mut start = rows[i].clone();
+    start.kind = "scaling_activity".into();
+    start.activity_id = String::new();
+    start.batch = 0;
+    start.instance_id = String::new();
+    start.from = String::new();
+    start.to = "RUNNING".into();
+    start.detail = detail.into();
+    let mut end = start.clone();
+    end.from = "RUNNING".into();
+    end.to = "SUCCESSFUL".into();
+    rows.insert(i + 1, end);
+    rows.insert(i + 1, start);
+    renumber(rows);
+}
+
 fn fx_no_auto_scaling() -> Vec<Invariant> {
+    // Between batches 1 and 2 (nothing else runs): a desired-capacity scale-out.
     let mut rows = rows_of(EXAMPLE);
-    let i = position(&rows, |r| r.kind == "batch" && r.to == "RUNNING");
-    let mut sa = rows[i].clone();
-    sa.kind = "scaling_activity".into();
-    sa.activity_id = String::new();
-    sa.batch = 0;
-    sa.from = String::new();
-    sa.to = "RUNNING".into();
-    sa.detail = "id=asa-rogue001 type=SCALE_OUT instances=1 cause=desired-capacity".into();
-    rows.insert(i + 1, sa);
-    renumber(&mut rows);
+    let i = position(&rows, |r| {
+        r.kind == "scaling_activity" && !r.from.is_empty()
+    });
+    insert_scaling_activity(
+        &mut rows,
+        i,
+        "id=asa-rogue001 type=SCALE_OUT instances=1 cause=desired-capacity",
+    );
+    violated(rows)
+}
+
+fn fx_scaling_exclusive() -> Vec<Invariant> {
+    // A manual scale-in beside batch 1's RESET_INSTANCES activity.
+    let mut rows = rows_of(EXAMPLE);
+    let i = position(&rows, |r| r.kind == "scaling_activity" && r.to == "RUNNING");
+    insert_scaling_activity(
+        &mut rows,
+        i,
+        "id=asa-manual01 type=SCALE_IN instances=1 cause=api",
+    );
     violated(rows)
 }
 
@@ -1166,6 +1195,7 @@ fn every_invariant_has_a_fixture_that_triggers_exactly_it() {
         (Invariant::OneActiveActivity, fx_one_active),
         (Invariant::GroupDisabled, fx_group_disabled),
         (Invariant::GroupRestored, fx_group_restored),
+        (Invariant::ScalingExclusive, fx_scaling_exclusive),
         (Invariant::NoAutomaticScaling, fx_no_auto_scaling),
         (Invariant::FailedBatchPauses, failed_batch_auto_pause),
         (Invariant::NotFoundNeverBlocks, fx_not_found_never_blocks),
@@ -1325,4 +1355,122 @@ fn check_reads_back_a_timeline_whose_describe_response_holds_a_failure_message_w
         back.timeline.content_hash(),
         run.timeline.unwrap().content_hash()
     );
+}
+
+#[test]
+fn catches_overlapping_scaling_activities_with_a_sabotaged_engine() {
+    // Issue 10.3: Resume at 120 s during a REMOVE_INSTANCES activity (110–140 s).
+    let extra = r##"
+[[actions]]
+id = "remove"
+at = "110s"
+action = "RemoveInstances"
+request = { InstanceIds = ["#3"] }
+[[actions]]
+id = "resume"
+at = "120s"
+action = "ResumeInstanceRefresh"
+"##;
+    let toml = common::text(
+        4,
+        "instance_destroy = \"30s\"",
+        "{ RollingUpdateSettings = { BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\" } }",
+        extra,
+    );
+    let mut scenario = common::parse(&toml);
+    let clean = run_scenario(&scenario, scenario.seed, true).unwrap();
+    assert!(clean.violations.is_empty(), "{:?}", clean.violations);
+    scenario.world.sabotage = Sabotage::OverlapScalingActivities;
+    let run = run_scenario(&scenario, scenario.seed, true).unwrap();
+    let found: Vec<Invariant> = check_timeline(run.timeline.as_ref().unwrap())
+        .into_iter()
+        .map(|v| v.invariant)
+        .collect();
+    assert_eq!(found, vec![Invariant::ScalingExclusive]);
+}
+
+#[test]
+fn scaling_exclusive_allows_two_desired_capacity_scale_outs_and_one_refresh_s_own() {
+    // Hand-made rows: a refresh's two own activities together, two desired-capacity
+    // scale-outs together are fine; a third scale-out, or a scale-in beside one, is not.
+    let mut rows = rows_of(EXAMPLE);
+    let last = rows.pop().unwrap(); // run_end
+    let mut seq = last.seq;
+    let mut sa = |id: &str, activity: &str, ty: &str, cause: &str, from: &str, to: &str| {
+        seq += 1;
+        let mut r = last.clone();
+        r.seq = seq;
+        r.kind = "scaling_activity".into();
+        r.activity_id = activity.into();
+        r.from = from.into();
+        r.to = to.into();
+        r.detail = format!("id={id} type={ty} instances=1 cause={cause}");
+        r
+    };
+    let mut ok = rows.clone();
+    ok.push(sa(
+        "asa-dc000001",
+        "",
+        "SCALE_OUT",
+        "desired-capacity",
+        "",
+        "RUNNING",
+    ));
+    ok.push(sa(
+        "asa-dc000002",
+        "",
+        "SCALE_OUT",
+        "desired-capacity",
+        "",
+        "RUNNING",
+    ));
+    ok.push(sa(
+        "asa-dc000001",
+        "",
+        "SCALE_OUT",
+        "desired-capacity",
+        "RUNNING",
+        "SUCCESSFUL",
+    ));
+    ok.push(sa(
+        "asa-dc000002",
+        "",
+        "SCALE_OUT",
+        "desired-capacity",
+        "RUNNING",
+        "SUCCESSFUL",
+    ));
+    let mut three = ok.clone();
+    ok.push(sa("asa-api00001", "", "SCALE_IN", "api", "", "RUNNING"));
+    ok.push(sa(
+        "asa-api00001",
+        "",
+        "SCALE_IN",
+        "api",
+        "RUNNING",
+        "SUCCESSFUL",
+    ));
+    assert!(!violated(ok.clone()).contains(&Invariant::ScalingExclusive));
+    for n in 3..=5 {
+        three.push(sa(
+            &format!("asa-dc00000{n}"),
+            "",
+            "SCALE_OUT",
+            "desired-capacity",
+            "",
+            "RUNNING",
+        ));
+    }
+    assert_caught(three, Invariant::ScalingExclusive);
+    let mut beside = rows;
+    beside.push(sa(
+        "asa-dc000001",
+        "",
+        "SCALE_OUT",
+        "desired-capacity",
+        "",
+        "RUNNING",
+    ));
+    beside.push(sa("asa-api00001", "", "SCALE_IN", "api", "", "RUNNING"));
+    assert_caught(beside, Invariant::ScalingExclusive);
 }

@@ -322,3 +322,171 @@ fn oq41_a_failed_reinstall_leaves_the_instance_image_unchanged() {
     assert_eq!(image(0), "img-old", "failed: unchanged");
     assert_eq!(image(1), "img-new", "succeeded: reinstalled");
 }
+
+/// Issue 10.3: batch 1 (#1, #2) runs 0–60 s, then FIRST_BATCH_PAUSE; RemoveInstances of #3 at
+/// 110 s is a REMOVE_INSTANCES activity until 140 s (30 s destroy).
+fn oq66_scenario(extra: &str) -> String {
+    let base = format!(
+        r##"
+[[actions]]
+id = "remove"
+at = "110s"
+action = "RemoveInstances"
+request = {{ InstanceIds = ["#3"] }}
+{extra}
+"##
+    );
+    text(
+        4,
+        "instance_destroy = \"30s\"",
+        &rolling("BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\""),
+        &base,
+    )
+}
+
+/// (time_ms, kind, to) of the rows that start or end scaling activities, and batch 2's rows.
+fn oq66_events(rows: &[refreshsim::timeline::Row]) -> Vec<(u64, String, String)> {
+    rows.iter()
+        .filter(|r| {
+            (r.kind == "scaling_activity" && (r.to == "RUNNING" || !r.from.is_empty()))
+                || (r.kind == "batch" && r.batch == 2)
+        })
+        .map(|r| (r.time_ms, r.kind.clone(), r.to.clone()))
+        .collect()
+}
+
+#[test]
+fn oq66_resume_during_a_manual_scaling_activity_waits_for_it_to_end() {
+    let extra = r##"
+[[actions]]
+id = "resume"
+at = "120s"
+action = "ResumeInstanceRefresh"
+[[actions]]
+id = "look"
+at = "130s"
+action = "DescribeRefreshActivities"
+"##;
+    let r = run_text(&oq66_scenario(extra));
+    assert_eq!(code(&r, "remove"), "OK");
+    assert_eq!(code(&r, "resume"), "OK", "Resume is accepted, not refused");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let rows = rows(&r);
+    let events = oq66_events(&rows);
+    let batch2_init = events
+        .iter()
+        .find(|(_, kind, to)| kind == "batch" && to == "INIT")
+        .expect("batch 2 starts");
+    assert_eq!(
+        batch2_init.0, 140_000,
+        "batch 2 starts when the removal ends: {events:?}"
+    );
+    let removal_end = rows
+        .iter()
+        .position(|r| {
+            r.kind == "scaling_activity"
+                && r.detail.contains("REMOVE_INSTANCES")
+                && !r.from.is_empty()
+        })
+        .unwrap();
+    let reset_start = rows
+        .iter()
+        .rposition(|r| {
+            r.kind == "scaling_activity"
+                && r.detail.contains("RESET_INSTANCES")
+                && r.to == "RUNNING"
+        })
+        .unwrap();
+    assert!(removal_end < reset_start, "{events:?}");
+    // At 130 s the refresh is RUNNING with batch 2 still WAITING.
+    let look = r
+        .calls
+        .iter()
+        .find(|c| c.id.as_deref() == Some("look"))
+        .unwrap();
+    let act = &look.response["Response"]["RefreshActivitySet"][0];
+    assert_eq!(act["Status"], "RUNNING");
+    assert_eq!(act["RefreshBatchSet"][0]["RefreshBatchNum"], 2);
+    assert_eq!(act["RefreshBatchSet"][0]["RefreshBatchStatus"], "WAITING");
+    assert_eq!(first_activity(&r).status, ActivityStatus::Successful);
+}
+
+#[test]
+fn oq66_a_stop_while_waiting_drops_the_step_and_the_next_resume_starts_it() {
+    let extra = r##"
+[[actions]]
+id = "resume"
+at = "120s"
+action = "ResumeInstanceRefresh"
+[[actions]]
+id = "stop"
+at = "125s"
+action = "StopInstanceRefresh"
+[[actions]]
+id = "resume-again"
+at = "200s"
+action = "ResumeInstanceRefresh"
+"##;
+    let r = run_text(&oq66_scenario(extra));
+    for id in ["resume", "stop", "resume-again"] {
+        assert_eq!(code(&r, id), "OK", "{id}");
+    }
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let events = oq66_events(&rows(&r));
+    let batch2_init: Vec<u64> = events
+        .iter()
+        .filter(|(_, kind, to)| kind == "batch" && to == "INIT")
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(
+        batch2_init,
+        vec![200_000],
+        "not at 140 s, while paused: {events:?}"
+    );
+    assert_eq!(first_activity(&r).status, ActivityStatus::Successful);
+}
+
+#[test]
+fn oq66_an_external_scaling_activity_is_cancelled_during_a_batch_and_held_off_by_a_resume() {
+    let extra = r##"
+[[faults.events]]
+at = "30s"
+kind = "scaling_activity"
+activity_type = "SCALE_OUT"
+duration = "10s"
+[[faults.events]]
+at = "70s"
+kind = "scaling_activity"
+activity_type = "SCALE_OUT"
+duration = "50s"
+[[actions]]
+id = "resume"
+at = "80s"
+action = "ResumeInstanceRefresh"
+"##;
+    let settings = rolling("BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\"");
+    let r = run(2, "", &settings, extra);
+    assert_eq!(code(&r, "resume"), "OK");
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    let rows = rows(&r);
+    let external: Vec<(u64, String, String)> = rows
+        .iter()
+        .filter(|r| r.kind == "scaling_activity" && r.detail.contains("cause=external"))
+        .map(|r| (r.time_ms, r.from.clone(), r.to.clone()))
+        .collect();
+    assert_eq!(
+        external,
+        vec![
+            (30_000, String::new(), "CANCELLED".into()),
+            (70_000, String::new(), "RUNNING".into()),
+            (120_000, "RUNNING".into(), "SUCCESSFUL".into()),
+        ],
+        "triggered during batch 1: cancelled (§6.3); in the pause: runs"
+    );
+    let events = oq66_events(&rows);
+    let batch2_init = events
+        .iter()
+        .find(|(_, kind, to)| kind == "batch" && to == "INIT")
+        .unwrap();
+    assert_eq!(batch2_init.0, 120_000, "{events:?}");
+}
