@@ -3,10 +3,8 @@
 
 pub mod advise;
 pub mod api;
+pub mod app;
 pub mod check;
-pub mod check_cli;
-pub mod cli;
-pub mod expect;
 pub mod hash;
 pub mod model;
 pub mod output;

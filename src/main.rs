@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(refreshsim::cli::main());
+    std::process::exit(refreshsim::app::main());
 }

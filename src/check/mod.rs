@@ -6,6 +6,7 @@
 
 pub mod describe;
 pub mod graph;
+pub mod input;
 pub mod replay;
 
 use crate::time::SimTime;

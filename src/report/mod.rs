@@ -1,6 +1,6 @@
 //! Human and machine summaries of a run, and charts.
 
+pub mod files;
 pub mod summary;
 pub mod svg;
 pub mod svgkit;
-pub mod sweep_svg;

@@ -3,7 +3,7 @@
 use crate::api::InstanceStatus;
 use crate::model::world::Activity;
 use crate::run::RunResult;
-use crate::time::{Epoch, format_duration_human};
+use crate::time::{Epoch, format_duration_human, format_duration_ms};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -253,6 +253,9 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
             errors.join(", ")
         }
     );
+    for line in refused_calls(run) {
+        let _ = writeln!(out, "  {line}");
+    }
     let _ = writeln!(out, "group: {}", world.group.enabled);
     if run.timeline.is_some() {
         if run.violations.is_empty() {
@@ -286,6 +289,37 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
         }
     }
     out
+}
+
+/// At most this many refused calls are listed one by one in the text summary.
+const REFUSED_CALLS_LISTED_MAX: usize = 20;
+
+/// One line per refused API call: when, which call, Tencent's code and message, so a user sees
+/// why (`RefreshSettings.RollingUpdateSettings.BatchNumbr is not recognized`), not only a code.
+fn refused_calls(run: &RunResult) -> Vec<String> {
+    let refused: Vec<_> = run.calls.iter().filter(|c| c.code.is_some()).collect();
+    let mut lines: Vec<String> = refused
+        .iter()
+        .take(REFUSED_CALLS_LISTED_MAX)
+        .map(|c| {
+            let who = match &c.id {
+                Some(id) => format!("{id} ({})", c.action.as_str()),
+                None => c.action.as_str().to_string(),
+            };
+            format!(
+                "+{} {who} refused: {}",
+                format_duration_ms(c.time.as_ms()),
+                crate::run::call_error_text(c)
+            )
+        })
+        .collect();
+    if refused.len() > REFUSED_CALLS_LISTED_MAX {
+        lines.push(format!(
+            "… and {} more refused calls (responses.jsonl has them all)",
+            refused.len() - REFUSED_CALLS_LISTED_MAX
+        ));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! Shared pieces of the hand-written SVG charts (the run chart in `svg`, the sweep charts in
-//! `sweep_svg`): a byte-stable coordinate formatter, XML escaping, the palette, a text-width
+//! `sweep::charts`): a byte-stable coordinate formatter, XML escaping, the palette, a text-width
 //! estimate and the document header.
 //!
 //! Every number that reaches a file goes through `P` (one decimal) or integer formatting, so

@@ -8,7 +8,7 @@
 //! atomically under `chunks/` so an interrupted sweep resumes and shards merge; `store` reads
 //! the chunks back and renders the outputs; `stats` aggregates.
 
-pub mod command;
+pub mod charts;
 pub mod exec;
 pub mod grid;
 pub mod plan;

@@ -297,7 +297,7 @@ pub fn final_files(plan: &Plan, rows: &[Vec<RunRow>]) -> (Files, Vec<VariantStat
         ("summary.csv".to_string(), summary_csv(&report)),
         ("summary.json".to_string(), json),
     ];
-    for (name, svg) in crate::report::sweep_svg::sweep_charts(&report) {
+    for (name, svg) in super::charts::sweep_charts(&report) {
         files.push((name, svg.into_bytes()));
     }
     (files, stats)

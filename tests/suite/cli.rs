@@ -589,7 +589,7 @@ fn oq27_oq57_validate_runs_what_precedes_the_start_at_its_instant_and_prints_a_r
     assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);
     assert!(
         ran.stdout.contains(
-            "StartInstanceRefresh would be refused: UnauthorizedOperation.AutoScalingRoleUnauthorized"
+            "is refused, as the scenario's expect block says: UnauthorizedOperation.AutoScalingRoleUnauthorized"
         ),
         "stdout:\n{}",
         ran.stdout
@@ -882,4 +882,58 @@ fn run_summary_counts_the_invariants_it_checks() {
         ran.stdout
     );
     assert!(count < refreshsim::check::Invariant::ALL.len());
+}
+
+/// Issue 10: a refused call is reported with Tencent's message, not only its code, by `run`
+/// (summary and the failed `expect` verdict) and by `validate`, which says plainly that the
+/// Start is refused and exits 1 when the scenario does not expect the refusal.
+#[test]
+fn a_refused_start_is_reported_with_its_message_by_run_and_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = example_text();
+    let typo = text.replace("BatchNumber = 3", "BatchNumbr = 3");
+    assert_ne!(typo, text, "the example's Start sets BatchNumber = 3");
+    let path = dir.path().join("typo.toml");
+    std::fs::write(&path, typo).unwrap();
+
+    let validated = refreshsim(&[OsStr::new("validate"), path.as_os_str()]);
+    assert_eq!(validated.code, 1, "stdout:\n{}", validated.stdout);
+    assert!(
+        validated.stdout.contains(
+            "the first StartInstanceRefresh (start, at +0s) is REFUSED: UnknownParameter: \
+             The parameter `RefreshSettings.RollingUpdateSettings.BatchNumbr` is not recognized"
+        ),
+        "stdout:\n{}",
+        validated.stdout
+    );
+    assert!(
+        !validated.stdout.contains("is valid"),
+        "{}",
+        validated.stdout
+    );
+
+    let ran = refreshsim(&[OsStr::new("run"), path.as_os_str()]);
+    assert_eq!(ran.code, 1, "an expectation fails: stdout:\n{}", ran.stdout);
+    assert!(
+        ran.stdout
+            .contains("start (StartInstanceRefresh) refused: UnknownParameter: The parameter `RefreshSettings.RollingUpdateSettings.BatchNumbr` is not recognized"),
+        "stdout:\n{}",
+        ran.stdout
+    );
+}
+
+/// A scenario written to test a refusal (its expect block names the code) validates with exit
+/// 0 and says the refusal is expected.
+#[test]
+fn an_expected_refusal_validates_with_exit_0() {
+    let ran = refreshsim(&["validate", "scenarios/rejected-requests.toml"]);
+    assert_eq!(ran.code, 0, "stdout:\n{}", ran.stdout);
+    assert!(
+        ran.stdout.contains(
+            "the first StartInstanceRefresh (role, at +0s) is refused, as the scenario's expect block \
+             says: UnauthorizedOperation.AutoScalingRoleUnauthorized"
+        ),
+        "stdout:\n{}",
+        ran.stdout
+    );
 }

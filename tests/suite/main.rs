@@ -4,6 +4,7 @@
 //! `cargo test --test suite conformance_api::`).
 
 mod advise;
+mod architecture;
 mod checker;
 mod cli;
 mod common;

@@ -113,8 +113,8 @@ fn d10_same_seed_twice_gives_identical_bytes() {
         let scenario = load_scenario(&path).unwrap();
         let a = run_scenario(&scenario, scenario.seed, true).unwrap();
         let b = run_scenario(&scenario, scenario.seed, true).unwrap();
-        let files_a = refreshsim::cli::run_files(&scenario, &a).unwrap();
-        let files_b = refreshsim::cli::run_files(&scenario, &b).unwrap();
+        let files_a = refreshsim::report::files::run_files(&scenario, &a).unwrap();
+        let files_b = refreshsim::report::files::run_files(&scenario, &b).unwrap();
         assert_eq!(files_a, files_b, "{}", path.display());
     }
 }

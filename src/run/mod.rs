@@ -1,6 +1,8 @@
 //! One scenario run, end to end: build the engine, drive it to idle, and collect everything the
 //! outputs need (timeline, metrics, final world, API calls, expectation verdicts).
 
+pub mod expect;
+
 use crate::api::request::DescribeRefreshActivitiesRequest;
 use crate::api::{ActivityStatus, ActivityType, ApiOutput, ApiResponse, InstanceStatus};
 use crate::model::World;
@@ -238,7 +240,7 @@ fn collect(
         expectations: Vec::new(),
         violations: Vec::new(),
     };
-    result.expectations = crate::expect::check(scenario, &result);
+    result.expectations = expect::check(scenario, &result);
     if let Some(timeline) = &result.timeline {
         result.violations =
             crate::check::replay::check_timeline_and_describe(timeline, Some(&result.describe));
@@ -471,4 +473,18 @@ pub fn run_streamed<W: std::io::Write>(
         out,
         rows: rows_before_finish + tail,
     })
+}
+
+/// A refused call's error as `Code: Message`, from the response the caller got (Tencent's
+/// `Response.Error`); the code alone when the response has no message.
+pub fn call_error_text(call: &crate::sim::CallRecord) -> String {
+    let code = call.code.map_or("OK", |c| c.as_str());
+    match call
+        .response
+        .pointer("/Response/Error/Message")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(message) => format!("{code}: {message}"),
+        None => code.to_string(),
+    }
 }

@@ -7,13 +7,13 @@
 //! `+ - * /`, `floor` and `ceil` only (all exact or correctly rounded, D3), and presentation
 //! attributes only, so the same report gives the same bytes on every machine.
 
-use super::svgkit::{
+use super::grid::Variant;
+use super::stats::Spread;
+use super::{Plan, Report};
+use crate::report::svgkit::{
     BLACK, BLUE, Esc, GREEN, GREY, GRID, INK, MUTED, ORANGE, P, PURPLE, SKY, VERMILLION, YELLOW,
     emit, flow_legend, open_svg, text_width,
 };
-use crate::sweep::grid::Variant;
-use crate::sweep::stats::Spread;
-use crate::sweep::{Plan, Report};
 
 const WIDTH: f64 = 1000.0;
 const PLOT_LEFT: f64 = 76.0;

@@ -171,8 +171,11 @@ pub fn check(scenario: &Scenario, run: &RunResult) -> Vec<Verdict> {
         out.push(verdict(
             format!("call {id} -> {want}"),
             actual == Some(want),
-            match actual {
-                Some(a) => format!("{id} returned {a}"),
+            match call {
+                Some(c) if c.code.is_some() => {
+                    format!("{id} returned {}", super::call_error_text(c))
+                }
+                Some(_) => format!("{id} returned OK"),
                 None => format!("{id} was never called"),
             },
         ));

@@ -1,17 +1,15 @@
 //! `refreshsim sweep` and `refreshsim merge`: argument handling, Ctrl-C, messages, exit codes.
 
-use super::exec::{ExecOptions, GridArgs, Outcome, execute, setup};
-use super::plan::Shard;
-use super::store;
-use crate::cli::{EXIT_BAD_INPUT, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
 use crate::output::{write_atomically, write_atomically_unsynced};
 use crate::scenario::load_scenario;
+use crate::sweep::exec::{ExecOptions, GridArgs, Outcome, execute, setup};
+use crate::sweep::plan::Shard;
+use crate::sweep::store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Exit code of an interrupted sweep (128 + SIGINT, as shells report it).
-pub const EXIT_INTERRUPTED: i32 = 130;
 /// Most worker threads accepted.
 pub const MAX_JOBS: usize = 1024;
 
@@ -180,7 +178,7 @@ pub fn merge_command(dirs: &[PathBuf], out: &Path, quiet: bool) -> i32 {
             if !quiet {
                 print!(
                     "{}",
-                    super::summary::summary_table(&super::Report {
+                    crate::sweep::summary::summary_table(&crate::sweep::Report {
                         plan: &plan,
                         stats: &stats,
                     })

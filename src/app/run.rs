@@ -1,0 +1,128 @@
+//! `refreshsim run`: one scenario, its summary printed, its files written (in memory first, or
+//! with `--stream` the timeline streamed to a temporary file), exit 1 when an expectation or an
+//! invariant fails.
+
+use super::{EXIT_EXPECTATION_FAILED, EXIT_OK, fail};
+use crate::output::write_atomically;
+use crate::report::files::{RUN_OUTPUTS, run_files, run_files_without_timeline};
+use crate::report::summary::summary_text;
+use crate::run::run_scenario;
+use crate::scenario::Scenario;
+use std::path::Path;
+
+pub fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet: bool) -> i32 {
+    let seed = seed.unwrap_or(scenario.seed);
+    // The timeline is always kept: every run is checked against the invariants.
+    let run = match run_scenario(scenario, seed, true) {
+        Ok(run) => run,
+        Err(e) => return fail(&format!("{}: {e}", scenario.source_name)),
+    };
+    if let Some(dir) = out {
+        crate::output::remove_stale_temporaries(dir, |name| RUN_OUTPUTS.contains(&name));
+        let files = match run_files(scenario, &run) {
+            Ok(files) => files,
+            Err(e) => return fail(&format!("cannot render outputs: {e}")),
+        };
+        match write_atomically(dir, &files) {
+            Ok(written) => {
+                if !quiet {
+                    let names: Vec<String> = written
+                        .iter()
+                        .map(|p| {
+                            p.file_name()
+                                .unwrap_or_default()
+                                .to_string_lossy()
+                                .into_owned()
+                        })
+                        .collect();
+                    eprintln!("wrote {} to {}", names.join(", "), dir.display());
+                }
+            }
+            Err(e) => return fail(&format!("cannot write outputs to {}: {e}", dir.display())),
+        }
+    }
+    if !quiet {
+        print!("{}", summary_text(&run, &run.meta.scenario_name));
+    }
+    if run.expectations_hold() {
+        EXIT_OK
+    } else {
+        EXIT_EXPECTATION_FAILED
+    }
+}
+
+/// `run --stream`: the timeline goes to a temporary file in DIR as it is produced; the other
+/// outputs are rendered at the end, and every file is renamed into place only when all are
+/// whole (or removed on failure), as `write_atomically` does.
+pub fn run_streamed_command(
+    scenario: &Scenario,
+    seed: Option<u64>,
+    dir: &Path,
+    quiet: bool,
+) -> i32 {
+    let seed = seed.unwrap_or(scenario.seed);
+    let temp = dir.join(crate::output::temporary_name("timeline.csv"));
+    crate::output::remove_stale_temporaries(dir, |name| RUN_OUTPUTS.contains(&name));
+    let file = match std::fs::create_dir_all(dir).and_then(|()| std::fs::File::create(&temp)) {
+        Ok(file) => std::io::BufWriter::new(file),
+        Err(e) => return fail(&format!("cannot write outputs to {}: {e}", dir.display())),
+    };
+    let remove_temp = || {
+        let _ = std::fs::remove_file(&temp);
+    };
+    let streamed = match crate::run::run_streamed(scenario, seed, file) {
+        Ok(streamed) => streamed,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("{}: {e}", scenario.source_name));
+        }
+    };
+    let hash = match streamed.out.and_then(|(file, hash)| {
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        Ok(hash)
+    }) {
+        Ok(hash) => hash,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("cannot write {}: {e}", temp.display()));
+        }
+    };
+    let run = streamed.result;
+    let files = match run_files_without_timeline(scenario, &run, Some(&hash)) {
+        Ok(files) => files,
+        Err(e) => {
+            remove_temp();
+            return fail(&format!("cannot render outputs: {e}"));
+        }
+    };
+    if let Err(e) =
+        write_atomically(dir, &files).and_then(|_| std::fs::rename(&temp, dir.join("timeline.csv")))
+    {
+        remove_temp();
+        return fail(&format!("cannot write outputs to {}: {e}", dir.display()));
+    }
+    if !quiet {
+        eprintln!(
+            "wrote timeline.csv ({} rows, streamed), {} to {}",
+            streamed.rows,
+            files
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            dir.display()
+        );
+        eprintln!(
+            "not written with --stream: timeline.jsonl, timeline.svg; invariants not checked \
+             (`refreshsim check {}` checks the timeline)",
+            dir.join("timeline.csv").display()
+        );
+        print!("{}", summary_text(&run, &run.meta.scenario_name));
+    }
+    if run.expectations_hold() {
+        EXIT_OK
+    } else {
+        EXIT_EXPECTATION_FAILED
+    }
+}

@@ -1,0 +1,95 @@
+//! The files a run writes (`run --out`), rendered in memory so that nothing is half-written:
+//! the timeline (CSV, JSONL), the final Describe response, the summary, the recorded API calls
+//! and the chart.
+
+use crate::output::Files;
+use crate::report::summary::summary_json;
+use crate::run::RunResult;
+use crate::scenario::Scenario;
+use serde_json::{Value, json};
+
+/// Renders every output file of a run in memory.
+pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files> {
+    let timeline = run
+        .timeline
+        .as_ref()
+        .ok_or_else(|| std::io::Error::other("the run kept no timeline"))?;
+    let mut csv = Vec::new();
+    timeline.write_csv(&run.meta, &mut csv)?;
+    let mut jsonl = Vec::new();
+    timeline.write_jsonl(&run.meta, &mut jsonl)?;
+    let mut files = vec![
+        ("timeline.csv".into(), csv),
+        ("timeline.jsonl".into(), jsonl),
+    ];
+    files.extend(run_files_without_timeline(scenario, run, None)?);
+    files.push((
+        "timeline.svg".into(),
+        crate::report::svg::timeline_svg(run).into_bytes(),
+    ));
+    Ok(files)
+}
+
+/// Every file `run --out` writes (`run --stream` writes all but timeline.jsonl, timeline.svg).
+pub const RUN_OUTPUTS: [&str; 6] = [
+    "timeline.csv",
+    "timeline.jsonl",
+    "describe.json",
+    "summary.json",
+    "responses.jsonl",
+    "timeline.svg",
+];
+
+/// The outputs that need no timeline: describe.json, summary.json, responses.jsonl.
+/// `streamed_timeline_sha256` is the hash of a timeline that was streamed, not kept: the summary
+/// names it as it would name a kept one's.
+pub fn run_files_without_timeline(
+    scenario: &Scenario,
+    run: &RunResult,
+    streamed_timeline_sha256: Option<&str>,
+) -> std::io::Result<Files> {
+    let meta = json!({
+        "tool": "refreshsim",
+        "version": run.meta.version,
+        "seed": run.meta.seed,
+        "scenario": run.meta.scenario_name,
+        "scenario_sha256": run.meta.scenario_sha256,
+    });
+    let mut summary = summary_json(run, scenario.epoch);
+    if let Value::Object(map) = &mut summary {
+        if let Some(hash) = streamed_timeline_sha256 {
+            map.insert("timeline_sha256".into(), Value::from(hash));
+        }
+        map.insert("_refreshsim".into(), meta.clone());
+    }
+    // D9: a first header line names version, seed and scenario hash, as the other outputs do;
+    // every later line is one API call.
+    let mut responses = Vec::new();
+    serde_json::to_writer(&mut responses, &json!({ "_refreshsim": meta }))?;
+    responses.push(b'\n');
+    for call in &run.calls {
+        let line = json!({
+            "time_ms": call.time.as_ms(),
+            "time": scenario.epoch.render(call.time),
+            "id": call.id,
+            "action": call.action.as_str(),
+            "request": call.request,
+            "response": call.response,
+        });
+        serde_json::to_writer(&mut responses, &line)?;
+        responses.push(b'\n');
+    }
+    let pretty = |v: &Value| -> std::io::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(v)?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    };
+    // Rendered from the world's structs: without a JSON tree of the response, the largest
+    // thing in memory for a synthetic group of a million instances.
+    let describe = crate::run::final_describe_pretty(&run.world, run.meta.seed, &meta);
+    Ok(vec![
+        ("describe.json".into(), describe),
+        ("summary.json".into(), pretty(&summary)?),
+        ("responses.jsonl".into(), responses),
+    ])
+}
