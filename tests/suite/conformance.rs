@@ -163,14 +163,50 @@ fn s1_1_rule5_instances_already_matching_the_launch_configuration_are_still_refr
 
 #[test]
 fn oq5_scale_in_protected_instances_are_refreshed() {
-    let toml = text(1, "", "{ RollingUpdateSettings = { BatchNumber = 1 } }", "").replace(
-        "size = 1\nimage_id = \"img-old\"",
-        "[[group.instances]]\nid = \"ins-prot\"\nprotected = true",
+    // A protected instance beside an unprotected one: both are refreshed (OQ-5), and the
+    // protection reached the model and survives the refresh, so this cannot pass by ignoring
+    // `protected`.
+    let base = text(2, "", "{ RollingUpdateSettings = { BatchNumber = 1 } }", "");
+    let from = "size = 2\nimage_id = \"img-old\"";
+    assert!(
+        base.contains(from),
+        "the template declares the group by size:\n{base}"
+    );
+    let toml = base.replace(
+        from,
+        "[[group.instances]]\nid = \"ins-prot\"\nprotected = true\n\n\
+         [[group.instances]]\nid = \"ins-open\"",
     );
     let r = run_text(&toml);
+    let act = first_activity(&r);
+    assert_eq!(act.items.len(), 2, "both instances are in the refresh");
+    assert!(
+        act.items
+            .iter()
+            .all(|it| it.status == InstanceStatus::Successful)
+    );
+    let reinstalled: Vec<String> = rows(&r)
+        .into_iter()
+        .filter(|row| row.kind == "reinstall")
+        .map(|row| row.instance_id)
+        .collect();
+    assert!(
+        reinstalled.iter().any(|id| id == "ins-prot"),
+        "{reinstalled:?}"
+    );
+    let protection: Vec<(String, bool)> = r
+        .world
+        .instances
+        .iter()
+        .map(|i| (r.world.names.get(i.id).to_string(), i.protected))
+        .collect();
     assert_eq!(
-        first_activity(&r).items[0].status,
-        InstanceStatus::Successful
+        protection,
+        [
+            ("ins-prot".to_string(), true),
+            ("ins-open".to_string(), false)
+        ],
+        "protection is kept through the refresh"
     );
 }
 
