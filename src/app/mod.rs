@@ -247,3 +247,17 @@ fn fail(message: &str) -> i32 {
     eprintln!("error: {message}");
     EXIT_BAD_INPUT
 }
+
+/// The file names of written paths, for the `wrote …` line.
+fn names(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

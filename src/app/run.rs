@@ -2,7 +2,7 @@
 //! with `--stream` the timeline streamed to a temporary file), exit 1 when an expectation or an
 //! invariant fails.
 
-use super::{EXIT_EXPECTATION_FAILED, EXIT_OK, fail};
+use super::{EXIT_EXPECTATION_FAILED, EXIT_OK, fail, names};
 use crate::output::write_atomically;
 use crate::report::files::{RUN_OUTPUTS, run_files, run_files_without_timeline};
 use crate::report::summary::summary_text;
@@ -26,16 +26,7 @@ pub fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, q
         match write_atomically(dir, &files) {
             Ok(written) => {
                 if !quiet {
-                    let names: Vec<String> = written
-                        .iter()
-                        .map(|p| {
-                            p.file_name()
-                                .unwrap_or_default()
-                                .to_string_lossy()
-                                .into_owned()
-                        })
-                        .collect();
-                    eprintln!("wrote {} to {}", names.join(", "), dir.display());
+                    eprintln!("wrote {} to {}", names(&written), dir.display());
                 }
             }
             Err(e) => return fail(&format!("cannot write outputs to {}: {e}", dir.display())),

@@ -1,6 +1,6 @@
 //! `refreshsim sweep` and `refreshsim merge`: argument handling, Ctrl-C, messages, exit codes.
 
-use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK};
+use super::{EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, names};
 use crate::output::{write_atomically, write_atomically_unsynced};
 use crate::scenario::load_scenario;
 use crate::sweep::exec::{ExecOptions, GridArgs, Outcome, execute, setup};
@@ -131,19 +131,6 @@ fn install_stop_handler(stop: Arc<AtomicBool>) {
     });
     // Only one handler per process; a second sweep in the same process (tests) keeps the first.
     let _ = result;
-}
-
-fn names(files: &[PathBuf]) -> String {
-    files
-        .iter()
-        .map(|p| {
-            p.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `refreshsim merge SHARD_DIR... --out DIR`: the files an unsharded sweep would write.
