@@ -2,6 +2,7 @@
 //! then resolve into a `Scenario` that is valid by construction. Every error names the file,
 //! line, column and field, what was expected and what was found.
 
+pub mod bounds;
 pub mod error;
 pub mod file;
 pub mod locate;
@@ -267,8 +268,19 @@ impl Source {
 }
 
 /// Parses and resolves scenario text. `name` is used in error messages; `.json` names (or text
-/// starting with `{`) are read as JSON, everything else as TOML.
+/// starting with `{`) are read as JSON, everything else as TOML. Every error has a position
+/// (1:1 when it concerns the whole file, e.g. a missing section) and is cut to a readable length.
 pub fn parse_scenario(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse_located(name, text).map_err(|mut e| {
+        if e.line.is_none() && text.len() <= MAX_SCENARIO_BYTES {
+            e.line = Some(1);
+            e.column = Some(1);
+        }
+        e.readable()
+    })
+}
+
+fn parse_located(name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     if text.len() > MAX_SCENARIO_BYTES {
         return Err(ScenarioError {
             file: name.to_string(),
@@ -351,6 +363,11 @@ pub fn load_scenario(path: &std::path::Path) -> Result<Scenario, ScenarioError> 
 fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioError> {
     let deserializer = toml::Deserializer::parse(text).map_err(|e| {
         let offset = e.span().map(|s| s.start);
+        if offset.is_none()
+            && let Some((at, parts)) = bounds::deep_toml_key(text)
+        {
+            return deep_key_error(name, text, at, parts);
+        }
         let mut err = toml_error(name, text, e, String::new());
         if let Some(offset) = offset {
             err.message = with_found(err.message, text, offset);
@@ -366,6 +383,21 @@ fn parse_toml(name: &str, text: &str) -> Result<file::ScenarioFile, ScenarioErro
         }
         err
     })
+}
+
+/// toml's "recursion limit" names neither the key nor the limit.
+fn deep_key_error(name: &str, text: &str, at: usize, parts: usize) -> ScenarioError {
+    let p = locate::position_of_offset(text, at);
+    ScenarioError {
+        file: name.to_string(),
+        line: Some(p.line),
+        column: Some(p.column),
+        field: String::new(),
+        message: format!(
+            "a key of {parts} dotted parts is deeper than TOML allows (at most {} parts)",
+            bounds::TOML_KEY_PARTS
+        ),
+    }
 }
 
 /// Moves the sub-path an error raised inside a table carries (see `table::SubError`) from its

@@ -271,6 +271,14 @@ pub fn apply(
     overrides: &[Override],
     largest_batch: Option<usize>,
 ) -> Result<Scenario, ScenarioError> {
+    apply_unbounded(base, overrides, largest_batch).map_err(ScenarioError::readable)
+}
+
+fn apply_unbounded(
+    base: &Scenario,
+    overrides: &[Override],
+    largest_batch: Option<usize>,
+) -> Result<Scenario, ScenarioError> {
     if overrides.is_empty() {
         return Ok(base.clone());
     }

@@ -46,6 +46,7 @@ fn probability_ppm(field: &str, p: Option<f64>) -> R<u32> {
 }
 
 pub fn resolve(raw: ScenarioFile, source: Arc<Source>) -> R<Scenario> {
+    super::bounds::check_strings(&raw)?;
     if raw.scenario.name.trim().is_empty() {
         return Err(FieldError::new(
             "scenario.name",

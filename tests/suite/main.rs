@@ -16,6 +16,7 @@ mod conformance_surge_replace;
 mod docs;
 mod properties;
 mod readme_property;
+mod scenario_bounds;
 mod scenario_fields;
 mod scenarios;
 mod serve;

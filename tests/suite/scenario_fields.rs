@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// A valid scenario holding every table of the format once and one fault event of each kind.
-fn base() -> Value {
+pub(crate) fn base() -> Value {
     let events: Vec<Value> = Fault::KINDS
         .iter()
         .enumerate()
@@ -162,7 +162,7 @@ fn tables() -> Vec<(String, Vec<&'static str>)> {
 }
 
 /// The value at a field path such as `faults.events[3]` (keys may hold `-`).
-fn at_path<'v>(root: &'v mut Value, path: &str) -> &'v mut Value {
+pub(crate) fn at_path<'v>(root: &'v mut Value, path: &str) -> &'v mut Value {
     let mut here = root;
     for part in path.split('.').filter(|p| !p.is_empty()) {
         let (key, index) = match part.split_once('[') {
@@ -181,12 +181,12 @@ fn at_path<'v>(root: &'v mut Value, path: &str) -> &'v mut Value {
     here
 }
 
-fn parse_json(doc: &Value) -> Result<(), ScenarioError> {
+pub(crate) fn parse_json(doc: &Value) -> Result<(), ScenarioError> {
     let text = serde_json::to_string_pretty(doc).unwrap();
     parse_scenario("fields.json", &text).map(|_| ())
 }
 
-fn parse_toml(doc: &Value) -> Result<(), ScenarioError> {
+pub(crate) fn parse_toml(doc: &Value) -> Result<(), ScenarioError> {
     let text = toml::to_string(doc).unwrap();
     parse_scenario("fields.toml", &text).map(|_| ())
 }
