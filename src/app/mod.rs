@@ -4,6 +4,7 @@
 //! fails (or `check` finds a violation), 2 on bad input (nothing is written then), 130 for an
 //! interrupted sweep.
 
+mod advise;
 mod check;
 mod run;
 mod serve;
@@ -150,6 +151,10 @@ enum Command {
     /// Serve the refresh APIs over HTTP (Tencent Cloud API 3.0, as the SDKs and tccli send it)
     /// on the scenario's world, for testing automation without a cloud account.
     Serve(serve::ServeArgs),
+    /// Recommend refresh settings (BatchNumber, MaxSurge, ...) that keep a capacity floor,
+    /// finish by a deadline and stay within a surge budget at a confidence; write advice.json
+    /// (with the StartInstanceRefresh body) and advice.svg. Exit 1 when no setting meets them.
+    Advise(advise::AdviseArgs),
 }
 
 pub fn main() -> i32 {
@@ -226,6 +231,7 @@ pub fn main() -> i32 {
         }),
         Some(Command::Merge { dirs, out, quiet }) => sweep::merge_command(&dirs, &out, quiet),
         Some(Command::Serve(args)) => serve::serve_main(args),
+        Some(Command::Advise(args)) => advise::advise_main(args),
     }
 }
 

@@ -336,3 +336,141 @@ fn bad_input_is_a_typed_error_before_anything_runs() {
         assert!(err.to_string().contains(needle), "{needle}: {err}");
     }
 }
+
+/// The real binary, in `dir`.
+fn cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::new(env!("CARGO_BIN_EXE_refreshsim"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const EXACT_GROUP: &str = r#"
+[scenario]
+name = "advise-cli"
+seed = 3
+
+[group]
+id = "asg-adv00002"
+size = 100
+image_id = "img-old"
+
+[launch_configuration]
+image_id = "img-new"
+
+[timing]
+reinstall = "100s"
+
+[[actions]]
+id = "start"
+at = "0s"
+action = "StartInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
+"#;
+
+#[test]
+fn cli_advise_prints_the_answer_writes_the_files_and_its_replay_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.toml"), EXACT_GROUP).unwrap();
+    let out = cli(
+        dir.path(),
+        &[
+            "advise",
+            "g.toml",
+            "--min-in-service",
+            "90%",
+            "--max-surge-cost",
+            "0",
+            "--out",
+            "adv",
+            "--jobs",
+            "2",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("BatchNumber=10, MaxSurge=0"), "{stdout}");
+    assert!(
+        stdout.contains("binding constraint: min_in_service"),
+        "{stdout}"
+    );
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("adv/advice.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["recommended"]["RollingUpdateSettings"]["BatchNumber"],
+        10
+    );
+    assert_eq!(json["recommended"]["duration_s"]["p90"], 1000.0);
+    assert!(dir.path().join("adv/advice.svg").is_file());
+    // The replay command, run as printed (its words are plain: no quoting to undo).
+    let replay = json["recommended"]["replay"].as_str().unwrap().to_string();
+    let words: Vec<&str> = replay.split_whitespace().skip(1).collect();
+    let ran = cli(dir.path(), &words);
+    assert_eq!(ran.status.code(), Some(0), "{replay}");
+    let summary = String::from_utf8_lossy(&ran.stdout);
+    assert!(summary.contains("SUCCESSFUL"), "{summary}");
+}
+
+#[test]
+fn cli_advise_exits_1_when_nothing_is_feasible_and_2_on_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.toml"), EXACT_GROUP).unwrap();
+    let out = cli(
+        dir.path(),
+        &[
+            "advise",
+            "g.toml",
+            "--min-in-service",
+            "100",
+            "--max-surge-cost",
+            "0",
+            "--out",
+            "adv",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("cannot meet min_in_service"), "{stdout}");
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("adv/advice.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["feasible"], false);
+    assert_eq!(json["binding_constraint"], "min_in_service");
+    for (args, needle) in [
+        (vec!["--min-in-service", "lots"], "--min-in-service"),
+        (
+            vec!["--min-in-service", "101"],
+            "only 100 instances in service",
+        ),
+        (
+            vec!["--min-in-service", "90%", "--allow", "Batchnumber=1,2"],
+            "unknown setting",
+        ),
+        (
+            vec!["--min-in-service", "90%", "--deadline", "tomorrow"],
+            "--deadline",
+        ),
+        (
+            vec!["--min-in-service", "90%", "--objective", "speed"],
+            "--objective",
+        ),
+    ] {
+        let mut all = vec!["advise", "g.toml", "--out", "bad"];
+        all.extend(args);
+        let out = cli(dir.path(), &all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{needle}: {stderr}");
+        assert!(stderr.contains(needle), "{needle}: {stderr}");
+        assert!(
+            !dir.path().join("bad").exists(),
+            "{needle}: nothing is written"
+        );
+    }
+}
