@@ -1,10 +1,12 @@
 //! refreshsim: a deterministic discrete-event simulator of Tencent Cloud Auto Scaling's
 //! instance refresh. See ARCHITECTURE.md for the map.
 
+pub mod account;
 pub mod advise;
 pub mod api;
 pub mod app;
 pub mod check;
+pub mod fit;
 pub mod hash;
 pub mod model;
 pub mod output;

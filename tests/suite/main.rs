@@ -14,6 +14,7 @@ mod conformance_decisions;
 mod conformance_rollback_hooks;
 mod conformance_surge_replace;
 mod docs;
+mod fit;
 mod properties;
 mod readme_property;
 mod scenario_bounds;
