@@ -806,9 +806,13 @@ impl World {
             // §6.1, OQ-32: a group a refresh holds disabled makes no matching attempt; the
             // timeline shows each trigger that would have found capacity to match (issue 3),
             // as it does for alarms, scheduled actions and unhealthy replacement.
+            // Several triggers in one instant (an instance leaving, then its activity ending)
+            // are one ignored matching: one row.
             if self.has_non_terminal_activity()
                 && self.matching_members() != self.group.desired_capacity
+                && self.matching_ignored_at != Some(fx.now)
             {
+                self.matching_ignored_at = Some(fx.now);
                 self.ignored(self.group.id, "desired-capacity matching", DISABLED, fx);
             }
             return;

@@ -78,6 +78,7 @@ impl World {
             may_fail,
             succeeded: false,
             hooks,
+            releasing: false,
         });
         self.instances[instance as usize].op = Some(op);
         match kind {
@@ -123,9 +124,39 @@ impl World {
         );
     }
 
+    /// OQ-67: a creation given up by a launching-hook ABANDON releases its instance as a real
+    /// destruction: `TERMINATING` for a sampled `instance_destroy` (no hooks, cannot fail), then
+    /// gone; the creation fails only then, so whatever waits for it (a surge scale-out, a
+    /// REPLACE item, a scale-out activity) ends after the release.
+    fn begin_release(&mut self, op: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        let instance = self.ops[op as usize].instance;
+        let inst = &mut self.instances[instance as usize];
+        inst.ops_seen += 1;
+        let sample = draws.op(inst.key, true, inst.ops_seen);
+        let o = &mut self.ops[op as usize];
+        o.releasing = true;
+        o.stage = OpStage::Working;
+        o.generation += 1;
+        o.duration_ms = sample.duration_ms;
+        let generation = o.generation;
+        self.set_lifecycle(
+            instance,
+            LifeCycleState::Terminating,
+            LifeCycleCause::ScalingActivity,
+            fx,
+        );
+        fx.after(sample.duration_ms, Timer::OpDone { op, generation });
+    }
+
     pub fn on_op_done(&mut self, op: u32, generation: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let o = &self.ops[op as usize];
         if o.generation != generation || o.stage != OpStage::Working {
+            return;
+        }
+        if o.releasing {
+            let instance = o.instance;
+            self.release_instance(instance, "launching hook ABANDON", fx);
+            self.finish_op(op, false, draws, fx);
             return;
         }
         // A capacity fault fails the operations that complete while it lasts.
@@ -471,17 +502,14 @@ impl World {
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) {
-        let instance = self.ops[op as usize].instance;
         match transition {
             // ABANDON on a terminating hook: the removal simply continues (§6.8).
             LifecycleTransition::InstanceTerminating => self.begin_op_work(op, fx),
             LifecycleTransition::InstanceLaunching => match result {
                 LifecycleActionResult::Continue => self.created(op, draws, fx),
-                // ABANDON on a launching hook releases the new instance (§6.8, OQ-14).
-                LifecycleActionResult::Abandon => {
-                    self.release_instance(instance, "launching hook ABANDON", fx);
-                    self.finish_op(op, false, draws, fx);
-                }
+                // ABANDON on a launching hook releases the new instance (§6.8, OQ-14): a
+                // destruction taking `instance_destroy` (OQ-67), after which the creation fails.
+                LifecycleActionResult::Abandon => self.begin_release(op, draws, fx),
             },
         }
     }

@@ -306,6 +306,9 @@ pub struct Op {
     pub succeeded: bool,
     /// Hook types that apply to this operation (§3.10).
     pub hooks: HookScope,
+    /// OQ-67: a creation given up by a launching-hook ABANDON, releasing its instance
+    /// (`TERMINATING` for `instance_destroy`); the operation fails when the release ends.
+    pub releasing: bool,
 }
 
 /// Which lifecycle hooks an action triggers (§3.10, OQ-14).
@@ -508,6 +511,8 @@ pub struct World {
     pub(crate) pending_batch_ends: Vec<(u32, u32)>,
     /// Desired-capacity matching is due at the end of the current transition.
     pub(crate) matching_due: bool,
+    /// When the last ignored desired-capacity matching was recorded: one row per instant.
+    pub(crate) matching_ignored_at: Option<SimTime>,
     id_counters: [u64; 4],
 }
 
@@ -553,6 +558,7 @@ impl World {
             destroy_blocked: false,
             pending_batch_ends: Vec::new(),
             matching_due: false,
+            matching_ignored_at: None,
             id_counters: [0; 4],
             names,
         };

@@ -8,7 +8,7 @@ use crate::run::meta_for;
 use crate::scenario::{Scenario, What};
 use crate::sim::{Prepared, RunError, Simulation};
 use crate::time::{SimTime, format_duration_ms};
-use crate::timeline::{Event, Record, RunMeta, Sink, Timeline};
+use crate::timeline::{Event, Record, RunEndReason, RunMeta, Sink, Timeline};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Instant;
@@ -204,8 +204,7 @@ impl Session {
     }
 
     fn stop(&mut self, error: &RunError) -> ControlError {
-        self.sim
-            .end_run(crate::timeline::RunEndReason::Bound, &mut self.sink);
+        self.sim.end_run(RunEndReason::Bound, &mut self.sink);
         let why =
             format!("the simulation stopped: {error}; POST /_refreshsim/reset to start again");
         self.stopped = Some(why.clone());
@@ -316,22 +315,40 @@ impl Session {
         })
     }
 
-    /// The timeline so far, in the same format as `run --out` writes.
+    /// The timeline so far, in the same format as `run --out` writes. Unless a run bound
+    /// stopped the session (its `run_end` row says `bound`), the snapshot ends with a `run_end`
+    /// row of its own, not kept in the session: `until` while events are still scheduled, `idle`
+    /// when none is, so `check` judges the snapshot as what it is (a cut, or a settled world).
     pub fn timeline(
         &mut self,
         template: &SessionTemplate,
         format: TimelineFormat,
     ) -> std::io::Result<Vec<u8>> {
-        let timeline = Timeline {
+        let mut timeline = Timeline {
             epoch: template.scenario.epoch,
             names: self.sim.world().names.clone(),
             records: std::mem::take(&mut self.sink.records),
         };
+        let snapshot_end = self.stopped.is_none();
+        if snapshot_end {
+            let reason = match self.sim.next_event_time() {
+                Some(_) => RunEndReason::Until,
+                None => RunEndReason::Idle,
+            };
+            timeline.records.push(Record {
+                time: self.sim.now(),
+                seq: self.sim.records_emitted() + 1,
+                event: Event::RunEnd { reason },
+            });
+        }
         let mut out = Vec::new();
         let written = match format {
             TimelineFormat::Csv => timeline.write_csv(&template.meta, &mut out),
             TimelineFormat::Jsonl => timeline.write_jsonl(&template.meta, &mut out),
         };
+        if snapshot_end {
+            timeline.records.pop();
+        }
         self.sink.records = timeline.records;
         written.map(|()| out)
     }
@@ -438,6 +455,40 @@ request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 2 } } }
         assert!(text.contains("StartInstanceRefresh"));
         let csv = s.timeline(&t, TimelineFormat::Csv).unwrap();
         assert!(csv.starts_with(b"time_ms,"));
+    }
+
+    /// The last row of a snapshot, and what `check` finds in it.
+    fn snapshot_end(s: &mut Session, t: &SessionTemplate) -> (String, usize) {
+        let csv = s.timeline(t, TimelineFormat::Csv).unwrap();
+        let read = crate::timeline::parse::read_csv(csv.as_slice()).unwrap();
+        let last = read
+            .timeline
+            .records
+            .last()
+            .unwrap()
+            .to_row(&read.timeline.names, read.timeline.epoch);
+        assert_eq!(last.kind, "run_end");
+        let violations = crate::check::check_timeline(&read.timeline);
+        (last.to, violations.len())
+    }
+
+    #[test]
+    fn a_snapshot_ends_until_with_events_scheduled_and_idle_without() {
+        let t = template();
+        let now = Instant::now();
+        let mut s = Session::new(&t, ClockMode::Manual, now);
+        s.call(&t, Action::StartInstanceRefresh, &start_body());
+        let by = Advance::By {
+            duration_ms: 60_000,
+        };
+        s.advance(&t, by, now).unwrap();
+        assert_eq!(snapshot_end(&mut s, &t), ("until".into(), 0));
+        // The snapshot's row is not kept: the next snapshot has exactly one run_end too, and
+        // the engine's next record takes the seq the snapshot row showed.
+        s.advance(&t, Advance::Idle, now).unwrap();
+        assert_eq!(snapshot_end(&mut s, &t), ("idle".into(), 0));
+        let csv = String::from_utf8(s.timeline(&t, TimelineFormat::Csv).unwrap()).unwrap();
+        assert_eq!(csv.matches(",run_end,").count(), 1);
     }
 
     #[test]

@@ -364,6 +364,11 @@ impl Simulation {
         Ok(true)
     }
 
+    /// How many records the run has emitted (the last record's `seq`).
+    pub fn records_emitted(&self) -> u64 {
+        self.record_seq
+    }
+
     /// Runs until nothing is scheduled.
     pub fn run_until_idle<S: Sink>(&mut self, sink: &mut S) -> Result<(), RunError> {
         while self.step(sink)? {}

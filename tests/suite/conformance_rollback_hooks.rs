@@ -843,7 +843,7 @@ fn oq14_replace_instances_go_through_normal_and_extension_hooks() {
 }
 
 #[test]
-fn oq14_a_launching_abandon_releases_the_new_replace_instance_and_fails_the_old_one() {
+fn oq14_oq67_a_launching_abandon_releases_the_new_replace_instance_and_fails_the_old_one() {
     let hooks = hook(
         "ash-nrm-l",
         "LAUNCHING",
@@ -864,16 +864,29 @@ fn oq14_a_launching_abandon_releases_the_new_replace_instance_and_fails_the_old_
         .iter()
         .filter(|row| row.kind == "instance_left" && row.instance_id == new)
         .collect();
+    // Created 0–60 s, the hook times out at 90 s with ABANDON; OQ-67: the release is a
+    // destruction taking instance_destroy (20 s), and the item fails when it ends.
     assert_eq!(left.len(), 1);
-    assert_eq!(left[0].time_ms, 90_000);
+    assert_eq!(left[0].time_ms, 110_000);
+    assert_eq!(left[0].from, "TERMINATING");
     assert!(left[0].detail.contains("launching hook ABANDON"));
+    assert!(transitions(&rows, "lifecycle", &new).contains(&(
+        90_000,
+        "IN_LAUNCHING_HOOK".into(),
+        "TERMINATING".into()
+    )));
+    let failed = rows
+        .iter()
+        .find(|row| row.kind == "instance" && row.to == "FAILED")
+        .unwrap();
+    assert_eq!(failed.time_ms, 110_000);
     let old = &r.world.instances[0];
     assert!(old.in_group);
     assert_eq!(old.state, LifeCycleState::InService);
 }
 
 #[test]
-fn oq14_surge_instances_go_through_normal_hooks_and_a_launching_abandon_fails_the_scale_out() {
+fn oq14_oq67_surge_instances_go_through_normal_hooks_and_a_launching_abandon_fails_the_scale_out() {
     let timing = "instance_create = \"60s\"\ninstance_destroy = \"20s\"\nhook_response = \"20s\"";
     let hooks = [
         hook("ash-nrm-l", "LAUNCHING", "NORMAL", ""),
@@ -911,9 +924,20 @@ fn oq14_surge_instances_go_through_normal_hooks_and_a_launching_abandon_fails_th
     );
     let act = first_activity(&r);
     assert_eq!(act.status, ActivityStatus::FailedPause);
+    // OQ-67: ABANDON at 90 s, the release takes instance_destroy (20 s): the scale-out fails
+    // (and its SCALE_OUT activity ends) at 110 s.
     assert_eq!(
         first_time(&r, "activity", "FAILED_PAUSE", None),
-        Some(90_000)
+        Some(110_000)
+    );
+    let rows = crate::common::rows(&r);
+    let surge_out_end = rows
+        .iter()
+        .find(|row| row.kind == "scaling_activity" && row.from == "RUNNING")
+        .unwrap();
+    assert_eq!(
+        (surge_out_end.time_ms, surge_out_end.to.as_str()),
+        (110_000, "FAILED")
     );
     assert!(r.world.instances.iter().all(|i| !i.surge || !i.in_group));
 }
