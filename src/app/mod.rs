@@ -6,6 +6,7 @@
 
 mod advise;
 mod check;
+mod fit;
 mod run;
 mod serve;
 mod sweep;
@@ -148,6 +149,26 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Estimate timing and failure parameters from a group's past refreshes: its
+    /// DescribeRefreshActivities responses (one per file, or JSONL polled over time, or a run's
+    /// responses.jsonl). Writes fit.json (every family tried, intervals, records used and
+    /// skipped), fit.toml ([timing] and [faults] to paste into a scenario) and fit.svg.
+    Fit {
+        /// DescribeRefreshActivities responses: the API 3.0 envelope, tccli's output or the
+        /// Python SDK's to_json_string(); give polls before the final response.
+        #[arg(required = true, value_name = "DESCRIBE_JSON")]
+        histories: Vec<PathBuf>,
+        /// DescribeAutoScalingActivities responses for the LastActivityIds (orders retried
+        /// attempts by their times).
+        #[arg(long = "scaling-activities", value_name = "ACTIVITIES_JSON")]
+        scaling_activities: Vec<PathBuf>,
+        /// Output directory for fit.json, fit.toml and fit.svg.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Serve the refresh APIs over HTTP (Tencent Cloud API 3.0, as the SDKs and tccli send it)
     /// on the scenario's world, for testing automation without a cloud account.
     Serve(serve::ServeArgs),
@@ -230,6 +251,17 @@ pub fn main() -> i32 {
             stop_after_chunks,
         }),
         Some(Command::Merge { dirs, out, quiet }) => sweep::merge_command(&dirs, &out, quiet),
+        Some(Command::Fit {
+            histories,
+            scaling_activities,
+            out,
+            quiet,
+        }) => fit::fit_command(fit::FitArgs {
+            histories,
+            scaling_activities,
+            out,
+            quiet,
+        }),
         Some(Command::Serve(args)) => serve::serve_main(args),
         Some(Command::Advise(args)) => advise::advise_main(args),
     }

@@ -116,7 +116,12 @@ impl Dist {
         }
     }
 
-    /// ln F(x) for the continuous families (−∞ where F = 0).
+    /// F(x).
+    pub fn cdf(&self, x: f64) -> f64 {
+        libm::exp(self.ln_cdf(x))
+    }
+
+    /// ln F(x) (−∞ where F = 0), accurate near F = 1 (from the upper tail).
     fn ln_cdf(&self, x: f64) -> f64 {
         let (lower, upper) = match self {
             Dist::Uniform { min, max } => {

@@ -7,6 +7,7 @@
 //! writes `fit.json` and the `[timing]`/`[faults]` block. Library code: typed errors, no
 //! printing, no exit codes.
 
+pub mod chart;
 pub mod dist;
 pub mod estimate;
 pub mod observe;

@@ -295,3 +295,143 @@ fn bad_histories_are_refused_with_file_and_path() {
         "h.json: Response.RefreshActivitySet[0].RefreshBatchSet[2].RefreshBatchNum: expected a non-negative integer, found a string"
     );
 }
+
+// --- The command on the real binary -------------------------------------------------------------
+
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn refreshsim(args: &[&std::ffi::OsStr]) -> Ran {
+    let output = assert_cmd::Command::new(env!("CARGO_BIN_EXE_refreshsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .output()
+        .expect("the binary starts");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn os(text: &str) -> &std::ffi::OsStr {
+    std::ffi::OsStr::new(text)
+}
+
+#[test]
+fn fit_command_fits_a_runs_history_and_its_block_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let ran = refreshsim(&[
+        os("run"),
+        os("scenarios/large-2000-probabilistic.toml"),
+        os("--quiet"),
+        os("--out"),
+        run_dir.as_os_str(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let out = dir.path().join("fit");
+    let ran = refreshsim(&[
+        os("fit"),
+        run_dir.join("responses.jsonl").as_os_str(),
+        run_dir.join("describe.json").as_os_str(),
+        os("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("reinstall"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("failure rate"), "{}", ran.stdout);
+    for name in ["fit.json", "fit.toml", "fit.svg"] {
+        assert!(out.join(name).exists(), "{name}");
+    }
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("fit.json")).unwrap()).unwrap();
+    // 20 batches of ~100, health checked: the per-instance time includes target health.
+    assert_eq!(
+        json["steps"]["reinstall"]["includes_target_health_batches"],
+        json["steps"]["reinstall"]["batches"]
+    );
+    let rate = &json["failure_rate"]["ROLLING_UPDATE_RESET"];
+    assert!(
+        rate["low"].as_f64().unwrap() < 0.02 && 0.02 < rate["high"].as_f64().unwrap(),
+        "{rate}"
+    );
+    // The block pastes into a scenario that validate and run accept.
+    let block = std::fs::read_to_string(out.join("fit.toml")).unwrap();
+    assert!(block.contains("target_health = \"0s\""), "{block}");
+    let scenario = dir.path().join("fitted.toml");
+    std::fs::write(
+        &scenario,
+        format!(
+            "[scenario]\nname = \"fitted\"\n\n[group]\nid = \"asg-fit00001\"\nsize = 20\nimage_id = \"img-1\"\n\n[launch_configuration]\nimage_id = \"img-2\"\n\n{block}\n[[actions]]\nid = \"start\"\nat = \"0s\"\naction = \"StartInstanceRefresh\"\nrequest = {{ RefreshSettings = {{ RollingUpdateSettings = {{ BatchNumber = 4, FailProcess = \"AUTO_CANCEL\" }} }} }}\n"
+        ),
+    )
+    .unwrap();
+    for command in ["validate", "run"] {
+        let ran = refreshsim(&[os(command), scenario.as_os_str()]);
+        assert_eq!(ran.code, 0, "{command}: {}{}", ran.stdout, ran.stderr);
+    }
+}
+
+#[test]
+fn fit_command_refuses_bad_input_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let cases = [
+        (
+            write(
+                "broken.json",
+                "{\"Response\": {\"TotalCount\": 1,\n  \"RefreshActivitySet\": [}",
+            ),
+            "broken.json:2:",
+        ),
+        (
+            write(
+                "error.json",
+                r#"{"Response": {"Error": {"Code": "AuthFailure.SecretIdNotFound", "Message": "m"}, "RequestId": "r"}}"#,
+            ),
+            "error.json: Response.Error: an error response, not a result: AuthFailure.SecretIdNotFound",
+        ),
+        (
+            write(
+                "groups.json",
+                include_str!("../fixtures/account/DescribeRefreshActivities.response.json")
+                    .replace("RefreshActivitySet", "AutoScalingGroupSet")
+                    .as_str(),
+            ),
+            "groups.json: Response: expected a DescribeRefreshActivities response (with RefreshActivitySet), found a DescribeAutoScalingGroups response",
+        ),
+        (
+            write(
+                "status.json",
+                include_str!("../fixtures/account/DescribeRefreshActivities.response.json")
+                    .replace("\"ROLLING_UPDATE_RESET\"", "7")
+                    .as_str(),
+            ),
+            "status.json: Response.RefreshActivitySet[0].RefreshMode: expected a string, found a number",
+        ),
+        (dir.path().join("missing.json"), "missing.json: cannot read"),
+    ];
+    for (path, expected) in cases {
+        let ran = refreshsim(&[os("fit"), path.as_os_str(), os("--out"), out.as_os_str()]);
+        assert_eq!(ran.code, 2, "{}: {}", path.display(), ran.stderr);
+        assert!(
+            ran.stderr.contains(expected),
+            "{}: {}",
+            path.display(),
+            ran.stderr
+        );
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+        assert!(!out.exists(), "{}: something was written", path.display());
+    }
+    let ran = refreshsim(&[os("fit"), os("--out"), out.as_os_str()]);
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+}
