@@ -272,7 +272,7 @@ fn decide(base: &Scenario, plan: Plan) -> Result<Advice, AdviseError> {
         .cloned()
         .collect();
     let (closest, binding) = match &recommended {
-        Some(r) => (None, r.tightest()),
+        Some(r) => (None, binding(&mut ev, r, objective)?),
         None => {
             let seen: Vec<Stats> = (0..ev.outcomes.len() as u32)
                 .filter(|id| !ev.outcomes[*id as usize].is_empty())
@@ -326,6 +326,66 @@ fn decide(base: &Scenario, plan: Plan) -> Result<Advice, AdviseError> {
         refused,
         plan,
     })
+}
+
+/// The constraint that stops the search from doing better than `rec` (OQ-85): among the
+/// settings ruled out (the setting that ended each chain, the other finalists, and the member
+/// below each, with one surge instance less), each given whole runs for the few runs that
+/// ruled it out, those strictly better on the objective that break exactly one constraint;
+/// the nearest of them names it (relaxing that constraint alone is the next step up). Failing
+/// that, the recommendation's tightest constraint.
+fn binding(
+    ev: &mut Evidence<'_>,
+    rec: &Stats,
+    objective: Objective,
+) -> Result<Option<Kind>, AdviseError> {
+    let allowed = ev.rule.max_failures().expect("checked by Rule::new");
+    let mut ids: Vec<u32> = ev
+        .deaths
+        .iter()
+        .filter_map(|d| match d {
+            Some(search::Death::Infeasible(_, id)) => Some(*id),
+            Some(search::Death::Refused(_)) | None => None,
+        })
+        .chain(ev.finalists.iter().copied())
+        .chain([rec.id])
+        .flat_map(|id| {
+            // The member below, with one surge instance less (ruled out on the floor).
+            let chain = &ev.space.chains[ev.space.settings[id as usize].chain as usize];
+            let at = chain.iter().position(|m| *m == id).expect("in its chain");
+            [Some(id), at.checked_sub(1).map(|i| chain[i])]
+        })
+        .flatten()
+        .filter(|id| *id != rec.id && !ev.outcomes[*id as usize].is_empty())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let first = (allowed + 1).min(ev.rule.runs);
+    ev.complete_to(&ids, first)?;
+    // Which constraints its whole runs break (a cut run knew only the first one broken).
+    let broken: Vec<Vec<Kind>> = ids
+        .iter()
+        .map(|id| {
+            let runs = &ev.outcomes[*id as usize][..first as usize];
+            Kind::ALL
+                .into_iter()
+                .filter(|k| runs.iter().filter(|o| o.fails(*k)).count() as u32 > allowed)
+                .collect()
+        })
+        .collect();
+    let mut better: Vec<((u128, u128, u32, u32), Kind)> = ids
+        .iter()
+        .zip(&broken)
+        .filter(|(_, b)| b.len() == 1)
+        .filter_map(|(id, b)| {
+            let runs = &ev.outcomes[*id as usize][..first as usize];
+            let key = Stats::of(*id, runs, ev.constraints, &ev.rule).key(objective);
+            (key.0 < rec.key(objective).0).then_some((key, b[0]))
+        })
+        .collect();
+    // The nearest improvement: the constraint that stops the first step beyond `rec`.
+    better.sort_by_key(|(key, _)| *key);
+    Ok(better.last().map(|(_, k)| *k).or_else(|| rec.tightest()))
 }
 
 /// OQ-88's check: the reported setting, run with a second seed, gives the same outcome.

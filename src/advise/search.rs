@@ -118,7 +118,8 @@ fn broken(c: &Constraints, m: &Metrics, now: SimTime) -> Option<Kind> {
 pub enum Death {
     /// Tencent would refuse its Start (code: message).
     Refused(String),
-    Infeasible(Kind),
+    /// The constraint, and the setting whose runs ruled the chain out.
+    Infeasible(Kind, u32),
 }
 
 /// How much work the search did.
@@ -209,7 +210,11 @@ impl<'a> Evidence<'a> {
     /// Replaces every cut or missing run of `ids` up to `rule.runs` by a full run, so the
     /// reported numbers of these settings come from whole runs only.
     pub fn complete(&mut self, ids: &[u32]) -> Result<(), AdviseError> {
-        let n = self.rule.runs;
+        self.complete_to(ids, self.rule.runs)
+    }
+
+    /// `complete` for the first `n` runs only.
+    pub fn complete_to(&mut self, ids: &[u32], n: u32) -> Result<(), AdviseError> {
         let mut todo = Vec::new();
         for &id in ids {
             let have = &self.outcomes[id as usize];
@@ -439,12 +444,12 @@ pub fn smart(ev: &mut Evidence<'_>) -> Result<(), AdviseError> {
                     // OQ-86: more surge is the only way up the floor; search above.
                     *state = ChainState::from(h + 1);
                     if state.lo == ev.space.chains[c].len() {
-                        ev.deaths[c] = Some(Death::Infeasible(Kind::MinInService));
+                        ev.deaths[c] = Some(Death::Infeasible(Kind::MinInService, id));
                     }
                     moved = true;
                 } else if let Some(kind) = ev.ruled_out(id) {
                     // More surge only makes these worse (OQ-86): the chain is done.
-                    ev.deaths[c] = Some(Death::Infeasible(kind));
+                    ev.deaths[c] = Some(Death::Infeasible(kind, id));
                     state.head = None;
                     moved = true;
                 }
@@ -510,7 +515,8 @@ fn bisect(ev: &mut Evidence<'_>, chains: &mut [ChainState], probe: u32) -> Resul
             .collect();
         ev.extend(&tasks, true)?;
         for &(c, i) in &probes {
-            let out = ev.infeasible_on(ev.space.chains[c][i], Kind::MinInService);
+            let id = ev.space.chains[c][i];
+            let out = ev.infeasible_on(id, Kind::MinInService);
             let len = ev.space.chains[c].len();
             let state = &mut chains[c];
             match (out, state.hi) {
@@ -521,7 +527,7 @@ fn bisect(ev: &mut Evidence<'_>, chains: &mut [ChainState], probe: u32) -> Resul
                     state.step *= 2;
                     if state.lo >= len {
                         // Even the most surge allowed cannot keep the floor.
-                        ev.deaths[c] = Some(Death::Infeasible(Kind::MinInService));
+                        ev.deaths[c] = Some(Death::Infeasible(Kind::MinInService, id));
                     }
                 }
             }

@@ -121,10 +121,10 @@ impl Stats {
     }
 
     /// Sort key under `objective` (smaller is better); ties go to the earlier setting.
-    fn key(&self, objective: Objective) -> (u128, u128, u32, u32) {
+    pub fn key(&self, objective: Objective) -> (u128, u128, u32, u32) {
         let p90 = u128::from(self.duration_p90_ms.unwrap_or(u64::MAX));
-        // The sum stands for the mean: every compared setting has the same number of runs.
-        let cost = self.surge_ms_sum;
+        // The mean, in micro-instance-milliseconds (exact enough to order, integer: D3).
+        let cost = self.surge_ms_sum * 1_000_000 / u128::from(self.runs.max(1));
         let floor = u32::MAX - self.floor_p1.unwrap_or(0);
         match objective {
             Objective::Duration => (p90, cost, floor, self.id),

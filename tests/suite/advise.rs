@@ -94,6 +94,27 @@ fn oq88_exact_case_is_the_analytic_optimum() {
 }
 
 #[test]
+fn oq85_the_binding_constraint_is_the_one_that_keeps_out_a_faster_setting() {
+    // Surge allowed but capped: one batch with 90 surge instances would be fastest, and only
+    // the cap keeps it out.
+    let base = group(100, "reinstall = \"100s\"", "");
+    let mut r = request("90%");
+    r.max_surge_cost = Some("4".into());
+    let a = go(&base, &r);
+    assert!(a.feasible);
+    assert_ne!(recommended_label(&a), "BatchNumber=1, MaxSurge=90");
+    assert_eq!(
+        a.binding,
+        Some(Kind::MaxSurgeCost),
+        "{}",
+        recommended_label(&a)
+    );
+    r.max_surge_cost = None;
+    let free = go(&base, &r);
+    assert_eq!(recommended_label(&free), "BatchNumber=1, MaxSurge=90");
+}
+
+#[test]
 fn oq86_exact_pruning_equals_the_brute_force_full_grid() {
     // Surge allowed: the optimum trades batches against surge instances.
     let base = group(
