@@ -142,16 +142,32 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
+/// What a connection reads requests from and writes responses to: a TCP stream when serving
+/// (the fuzz suite's `serve_http` target reads bytes in memory).
+pub trait Stream: Read + Write {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+    fn shutdown(&self, how: Shutdown) -> io::Result<()>;
+}
+
+impl Stream for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+    fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        TcpStream::shutdown(self, how)
+    }
+}
+
 /// One client connection: the stream and the bytes read past the current request.
-pub struct Connection {
-    stream: TcpStream,
+pub struct Connection<S: Stream = TcpStream> {
+    stream: S,
     pending: Vec<u8>,
 }
 
 const READ_CHUNK_BYTES: usize = 8 * 1024;
 
-impl Connection {
-    pub fn new(stream: TcpStream) -> Connection {
+impl<S: Stream> Connection<S> {
+    pub fn new(stream: S) -> Connection<S> {
         Connection {
             stream,
             pending: Vec::new(),

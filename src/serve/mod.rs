@@ -134,6 +134,11 @@ impl Server {
         &self.shared.template
     }
 
+    /// What a request is routed with (the fuzz suite's `serve_http` target routes in-process).
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }
