@@ -1197,6 +1197,11 @@ impl World {
         if from == to {
             return;
         }
+        // INV-TERMINAL: a refresh activity never leaves a terminal status.
+        debug_assert!(
+            !from.is_terminal(),
+            "activity {a} would go from terminal {from:?} to {to:?}"
+        );
         act.status = to;
         fx.emit(Event::ActivityStatus {
             activity: act.id,
@@ -1230,6 +1235,10 @@ impl World {
         if from == to {
             return;
         }
+        debug_assert!(
+            !matches!(from, BatchStatus::Successful | BatchStatus::Cancelled),
+            "batch {b} of activity {a} would go from terminal {from:?} to {to:?}"
+        );
         batch.status = to;
         fx.emit(Event::BatchStatus {
             activity: act.id,
@@ -1244,6 +1253,13 @@ impl World {
         let act = &mut self.activities[a as usize];
         let item = &mut act.items[i];
         let from = item.status;
+        debug_assert!(
+            !matches!(
+                from,
+                InstanceStatus::Successful | InstanceStatus::Cancelled | InstanceStatus::NotFound
+            ),
+            "instance {i} of activity {a} would go from terminal {from:?} to {to:?}"
+        );
         item.status = to;
         item.msg = msg;
         fx.emit(Event::InstanceStatus {

@@ -339,6 +339,12 @@ impl Simulation {
                 at: time,
             });
         }
+        // The queue pops in (time, seq) order: simulated time never goes back.
+        debug_assert!(
+            time >= self.now,
+            "event at {time:?} popped after {:?}",
+            self.now
+        );
         self.now = time;
         self.fx.now = time;
         match item {
