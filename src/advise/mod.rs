@@ -329,9 +329,8 @@ fn decide(base: &Scenario, plan: Plan) -> Result<Advice, AdviseError> {
 }
 
 /// The constraint that stops the search from doing better than `rec` (OQ-85): among the
-/// settings ruled out (the setting that ended each chain, the other finalists, and the member
-/// below each, with one surge instance less), each given whole runs for the few runs that
-/// ruled it out, those strictly better on the objective that break exactly one constraint;
+/// settings ruled out (the setting that ended each chain, and the other finalists), their runs
+/// made whole, those strictly better on the objective that break exactly one constraint;
 /// the nearest of them names it (relaxing that constraint alone is the next step up). Failing
 /// that, the recommendation's tightest constraint.
 fn binding(
@@ -348,25 +347,22 @@ fn binding(
             Some(search::Death::Refused(_)) | None => None,
         })
         .chain(ev.finalists.iter().copied())
-        .chain([rec.id])
-        .flat_map(|id| {
-            // The member below, with one surge instance less (ruled out on the floor).
-            let chain = &ev.space.chains[ev.space.settings[id as usize].chain as usize];
-            let at = chain.iter().position(|m| *m == id).expect("in its chain");
-            [Some(id), at.checked_sub(1).map(|i| chain[i])]
-        })
-        .flatten()
-        .filter(|id| *id != rec.id && !ev.outcomes[*id as usize].is_empty())
+        .filter(|id| *id != rec.id)
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    // Every run it had, at least the few that can rule it out, made whole.
     let first = (allowed + 1).min(ev.rule.runs);
-    ev.complete_to(&ids, first)?;
+    let targets: Vec<(u32, u32)> = ids
+        .iter()
+        .map(|id| (*id, (ev.outcomes[*id as usize].len() as u32).max(first)))
+        .collect();
+    ev.complete_to(&targets)?;
     // Which constraints its whole runs break (a cut run knew only the first one broken).
     let broken: Vec<Vec<Kind>> = ids
         .iter()
         .map(|id| {
-            let runs = &ev.outcomes[*id as usize][..first as usize];
+            let runs = &ev.outcomes[*id as usize];
             Kind::ALL
                 .into_iter()
                 .filter(|k| runs.iter().filter(|o| o.fails(*k)).count() as u32 > allowed)
@@ -378,7 +374,7 @@ fn binding(
         .zip(&broken)
         .filter(|(_, b)| b.len() == 1)
         .filter_map(|(id, b)| {
-            let runs = &ev.outcomes[*id as usize][..first as usize];
+            let runs = &ev.outcomes[*id as usize];
             let key = Stats::of(*id, runs, ev.constraints, &ev.rule).key(objective);
             (key.0 < rec.key(objective).0).then_some((key, b[0]))
         })

@@ -210,13 +210,15 @@ impl<'a> Evidence<'a> {
     /// Replaces every cut or missing run of `ids` up to `rule.runs` by a full run, so the
     /// reported numbers of these settings come from whole runs only.
     pub fn complete(&mut self, ids: &[u32]) -> Result<(), AdviseError> {
-        self.complete_to(ids, self.rule.runs)
+        let n = self.rule.runs;
+        let targets: Vec<(u32, u32)> = ids.iter().map(|id| (*id, n)).collect();
+        self.complete_to(&targets)
     }
 
-    /// `complete` for the first `n` runs only.
-    pub fn complete_to(&mut self, ids: &[u32], n: u32) -> Result<(), AdviseError> {
+    /// `complete` for the first `n` runs of each `(id, n)` only.
+    pub fn complete_to(&mut self, targets: &[(u32, u32)]) -> Result<(), AdviseError> {
         let mut todo = Vec::new();
-        for &id in ids {
+        for &(id, n) in targets {
             let have = &self.outcomes[id as usize];
             for run in 0..n {
                 if have.get(run as usize).is_none_or(|o| o.cut.is_some()) {
