@@ -174,6 +174,12 @@ impl Session {
         self.sim.now()
     }
 
+    /// The `DescribeRefreshActivities` response `run` writes as `describe.json`, for the world
+    /// as it is now (no call is made, nothing is recorded).
+    pub fn final_describe(&self, template: &SessionTemplate) -> Value {
+        crate::run::final_describe(self.sim.world(), template.seed)
+    }
+
     pub fn stopped(&self) -> Option<&str> {
         self.stopped.as_deref()
     }

@@ -78,7 +78,11 @@ struct Watch {
 
 pub struct Simulation {
     world: World,
+    /// The engine's own events: model timers and the scenario's faults and changes.
     queue: EventQueue<QueueItem>,
+    /// The scenario's API actions. OQ-68: an action due at t runs after every event of `queue`
+    /// due at or before t (those scheduled at t meanwhile included), as a `serve` request does.
+    api_queue: EventQueue<QueueItem>,
     draws: DrawSource,
     happenings: Arc<[Happening]>,
     watches: Vec<Watch>,
@@ -188,6 +192,7 @@ impl Simulation {
         let mut sim = Simulation {
             world: prepared.world.clone(),
             queue: EventQueue::new(),
+            api_queue: EventQueue::new(),
             draws: DrawSource::with_tables(seed, prepared.tables.clone()),
             happenings: prepared.happenings.clone(),
             watches: prepared.watches.clone(),
@@ -203,13 +208,7 @@ impl Simulation {
             watch_kinds: watch_kinds(&prepared.watches),
         };
         for (at, index) in &prepared.timed {
-            sim.queue.push(
-                *at,
-                QueueItem::Happening {
-                    index: *index,
-                    activity: None,
-                },
-            );
+            sim.schedule_happening(*at, *index, None);
         }
         sim.world.initial_records(&mut sim.fx);
         sim.flush(sink);
@@ -245,7 +244,45 @@ impl Simulation {
     }
 
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
+        match (self.queue.peek_time(), self.api_queue.peek_time()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// OQ-68: whether the next event is an API action — only when one is due strictly before
+    /// the engine's next event (at equal times the engine's events go first).
+    fn api_first(&self) -> bool {
+        match (self.queue.peek_time(), self.api_queue.peek_time()) {
+            (Some(engine), Some(api)) => api < engine,
+            (None, Some(_)) => true,
+            (Some(_), None) | (None, None) => false,
+        }
+    }
+
+    fn next_queue(&self) -> &EventQueue<QueueItem> {
+        if self.api_first() {
+            &self.api_queue
+        } else {
+            &self.queue
+        }
+    }
+
+    fn pop_next(&mut self) -> Option<(SimTime, QueueItem)> {
+        if self.api_first() {
+            self.api_queue.pop()
+        } else {
+            self.queue.pop()
+        }
+    }
+
+    /// Queues scenario happening `index` at `at`: API actions on their own queue (OQ-68).
+    fn schedule_happening(&mut self, at: SimTime, index: u32, activity: Option<Sym>) {
+        let item = QueueItem::Happening { index, activity };
+        match self.happenings[index as usize].what {
+            What::Api { .. } => self.api_queue.push(at, item),
+            What::Change(_) => self.queue.push(at, item),
+        }
     }
 
     /// Calls an API at the current simulated time.
@@ -310,7 +347,7 @@ impl Simulation {
         sink: &mut S,
     ) -> Result<bool, RunError> {
         loop {
-            match self.queue.peek() {
+            match self.next_queue().peek() {
                 None => return Ok(false),
                 Some((_, QueueItem::Happening { index: next, .. })) if *next == index => {
                     return Ok(true);
@@ -324,7 +361,7 @@ impl Simulation {
 
     /// Processes the next event. `Ok(false)` when nothing is left to do.
     pub fn step<S: Sink>(&mut self, sink: &mut S) -> Result<bool, RunError> {
-        let Some((time, item)) = self.queue.pop() else {
+        let Some((time, item)) = self.pop_next() else {
             return Ok(false);
         };
         if time.as_ms() > self.limits.max_sim_time_ms {
@@ -390,7 +427,7 @@ impl Simulation {
 
     /// Processes every event due at or before `t`, then sets the clock to `t`.
     pub fn advance_until<S: Sink>(&mut self, t: SimTime, sink: &mut S) -> Result<(), RunError> {
-        while self.queue.peek_time().is_some_and(|next| next <= t) {
+        while self.next_event_time().is_some_and(|next| next <= t) {
             self.step(sink)?;
         }
         if t > self.now {
@@ -606,14 +643,8 @@ impl Simulation {
         if !watch.repeat {
             watch.armed = false;
         }
-        let at = self.now.plus_ms(watch.after_ms);
-        self.queue.push(
-            at,
-            QueueItem::Happening {
-                index: watch.index,
-                activity,
-            },
-        );
+        let (at, index) = (self.now.plus_ms(watch.after_ms), watch.index);
+        self.schedule_happening(at, index, activity);
     }
 }
 

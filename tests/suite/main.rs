@@ -21,6 +21,7 @@ mod scenario_bounds;
 mod scenario_fields;
 mod scenarios;
 mod serve;
+mod serve_agrees_with_run;
 mod serve_common;
 mod serve_load;
 mod stream;
