@@ -8,6 +8,7 @@ pub mod app;
 pub mod check;
 pub mod fit;
 pub mod hash;
+pub mod import;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -202,6 +202,16 @@ impl<'a> Obj<'a> {
             .collect()
     }
 
+    /// The keys present (not null) that nothing read, with their values.
+    pub fn unread_values(&self) -> Vec<(String, &'a Value)> {
+        let read = self.read.borrow();
+        self.map
+            .iter()
+            .filter(|(key, value)| !value.is_null() && !read.iter().any(|r| r == *key))
+            .map(|(key, value)| (self.path_of(key), value))
+            .collect()
+    }
+
     /// Paths of the keys present (not null) that nothing read.
     pub fn unread(&self) -> Vec<String> {
         let read = self.read.borrow();

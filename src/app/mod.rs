@@ -7,6 +7,7 @@
 mod advise;
 mod check;
 mod fit;
+mod import;
 mod run;
 mod serve;
 mod sweep;
@@ -169,6 +170,10 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Build a scenario from a real group's API responses (DescribeAutoScalingGroups,
+    /// DescribeAutoScalingInstances pages, DescribeLaunchConfigurations, optionally
+    /// DescribeLifecycleHooks, CVM DescribeInstances and past DescribeRefreshActivities).
+    Import(import::ImportArgs),
     /// Serve the refresh APIs over HTTP (Tencent Cloud API 3.0, as the SDKs and tccli send it)
     /// on the scenario's world, for testing automation without a cloud account.
     Serve(serve::ServeArgs),
@@ -262,6 +267,7 @@ pub fn main() -> i32 {
             out,
             quiet,
         }),
+        Some(Command::Import(args)) => import::import_main(args),
         Some(Command::Serve(args)) => serve::serve_main(args),
         Some(Command::Advise(args)) => advise::advise_main(args),
     }
