@@ -50,7 +50,7 @@ enum Command {
         /// Run seed (default: the scenario's `seed`, else 1).
         #[arg(long)]
         seed: Option<u64>,
-        /// Directory for timeline.csv, timeline.jsonl, describe.json, summary.json, responses.jsonl, timeline.svg.
+        /// Directory for timeline.csv, timeline.jsonl, describe.json, summary.json, responses.jsonl, timeline.svg, report.html.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
@@ -68,7 +68,7 @@ enum Command {
         floor: Option<f64>,
         /// Write timeline.csv while the run goes instead of keeping the timeline in memory,
         /// for synthetic groups far beyond 2,000 instances (needs --out). Writes timeline.csv,
-        /// describe.json, summary.json and responses.jsonl; timeline.jsonl, timeline.svg and
+        /// describe.json, summary.json and responses.jsonl; timeline.jsonl, timeline.svg, report.html and
         /// the invariant check need the timeline in memory and are skipped.
         #[arg(long, requires = "out")]
         stream: bool,

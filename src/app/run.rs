@@ -105,7 +105,7 @@ pub fn run_streamed_command(
             dir.display()
         );
         eprintln!(
-            "not written with --stream: timeline.jsonl, timeline.svg; invariants not checked \
+            "not written with --stream: timeline.jsonl, timeline.svg, report.html; invariants not checked \
              (`refreshsim check {}` checks the timeline)",
             dir.join("timeline.csv").display()
         );

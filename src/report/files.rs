@@ -27,18 +27,51 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
         "timeline.svg".into(),
         crate::report::svg::timeline_svg(run).into_bytes(),
     ));
+    let summary = summary_value(scenario, run, None);
+    files.push((
+        "report.html".into(),
+        crate::report::html::run_html(scenario, run, timeline, &summary).into_bytes(),
+    ));
     Ok(files)
 }
 
-/// Every file `run --out` writes (`run --stream` writes all but timeline.jsonl, timeline.svg).
-pub const RUN_OUTPUTS: [&str; 6] = [
+/// Every file `run --out` writes (`run --stream` writes all but timeline.jsonl, timeline.svg,
+/// report.html).
+pub const RUN_OUTPUTS: [&str; 7] = [
     "timeline.csv",
     "timeline.jsonl",
     "describe.json",
     "summary.json",
     "responses.jsonl",
     "timeline.svg",
+    "report.html",
 ];
+
+fn meta_json(run: &RunResult) -> Value {
+    json!({
+        "tool": "refreshsim",
+        "version": run.meta.version,
+        "seed": run.meta.seed,
+        "scenario": run.meta.scenario_name,
+        "scenario_sha256": run.meta.scenario_sha256,
+    })
+}
+
+/// The value of `summary.json`: the run's summary with its `_refreshsim` header.
+fn summary_value(
+    scenario: &Scenario,
+    run: &RunResult,
+    streamed_timeline_sha256: Option<&str>,
+) -> Value {
+    let mut summary = summary_json(run, scenario.epoch);
+    if let Value::Object(map) = &mut summary {
+        if let Some(hash) = streamed_timeline_sha256 {
+            map.insert("timeline_sha256".into(), Value::from(hash));
+        }
+        map.insert("_refreshsim".into(), meta_json(run));
+    }
+    summary
+}
 
 /// The outputs that need no timeline: describe.json, summary.json, responses.jsonl.
 /// `streamed_timeline_sha256` is the hash of a timeline that was streamed, not kept: the summary
@@ -48,20 +81,8 @@ pub fn run_files_without_timeline(
     run: &RunResult,
     streamed_timeline_sha256: Option<&str>,
 ) -> std::io::Result<Files> {
-    let meta = json!({
-        "tool": "refreshsim",
-        "version": run.meta.version,
-        "seed": run.meta.seed,
-        "scenario": run.meta.scenario_name,
-        "scenario_sha256": run.meta.scenario_sha256,
-    });
-    let mut summary = summary_json(run, scenario.epoch);
-    if let Value::Object(map) = &mut summary {
-        if let Some(hash) = streamed_timeline_sha256 {
-            map.insert("timeline_sha256".into(), Value::from(hash));
-        }
-        map.insert("_refreshsim".into(), meta.clone());
-    }
+    let meta = meta_json(run);
+    let summary = summary_value(scenario, run, streamed_timeline_sha256);
     // D9: a first header line names version, seed and scenario hash, as the other outputs do;
     // every later line is one API call.
     let mut responses = Vec::new();

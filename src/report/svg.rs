@@ -611,6 +611,12 @@ fn active_refresh_delta(event: &Event) -> i32 {
     }
 }
 
+/// In-service count over time: `(time, count)` after the last record at each time it changed
+/// (the curve `report.html` draws; the same computation as this chart's).
+pub fn capacity_steps(records: &[Record]) -> Vec<(u64, u32)> {
+    Capacity::from_records(records).steps
+}
+
 impl Capacity {
     fn from_records(records: &[Record]) -> Capacity {
         let mut count: u32 = 0;

@@ -297,9 +297,12 @@ pub fn final_files(plan: &Plan, rows: &[Vec<RunRow>]) -> (Files, Vec<VariantStat
         ("summary.csv".to_string(), summary_csv(&report)),
         ("summary.json".to_string(), json),
     ];
-    for (name, svg) in super::charts::sweep_charts(&report) {
+    let charts = super::charts::sweep_charts(&report);
+    let html = crate::report::html::sweep_html(&summary_json(&report), &charts);
+    for (name, svg) in charts {
         files.push((name, svg.into_bytes()));
     }
+    files.push(("report.html".to_string(), html.into_bytes()));
     (files, stats)
 }
 

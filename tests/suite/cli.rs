@@ -11,13 +11,14 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 const EXAMPLE: &str = "scenarios/tencent-documented-example.toml";
-const OUTPUT_FILES: [&str; 6] = [
+const OUTPUT_FILES: [&str; 7] = [
     "timeline.csv",
     "timeline.jsonl",
     "describe.json",
     "summary.json",
     "responses.jsonl",
     "timeline.svg",
+    "report.html",
 ];
 
 /// What one run of the binary did.
@@ -136,7 +137,7 @@ fn no_arguments_runs_the_embedded_tencent_example_from_any_directory() {
 // 2. `run --out`: the files, their contents, determinism, --seed.
 
 #[test]
-fn run_with_out_writes_exactly_the_six_output_files_and_no_temporaries() {
+fn run_with_out_writes_exactly_the_seven_output_files_and_no_temporaries() {
     let dir = tempfile::tempdir().unwrap();
     let (ran, out) = run_with_out(Path::new(EXAMPLE), dir.path(), &[]);
     assert_eq!(ran.code, 0, "stderr:\n{}", ran.stderr);

@@ -18,6 +18,7 @@ mod fit;
 mod import;
 mod properties;
 mod readme_property;
+mod report_html;
 mod scenario_bounds;
 mod scenario_fields;
 mod scenarios;

@@ -345,6 +345,10 @@ fn shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
     args.extend(["--out", &merged_name, "--quiet"]);
     let ran = refreshsim(&args);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        merged.join("report.html").exists(),
+        "merge writes the sweep's report.html (compared byte for byte below)"
+    );
     assert_same_tree(whole.path(), &merged);
 }
 
