@@ -56,9 +56,6 @@ pub fn scenario(name: &str, data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if known_findings::locate_json_hang(name, text) {
-        return;
-    }
     let mut scenario = match parse_scenario(name, text) {
         Ok(s) => s,
         Err(e) => {
@@ -98,97 +95,6 @@ pub fn scenario(name: &str, data: &[u8]) {
         "same run, another Describe"
     );
     round_trip(a, &first.meta, &hash);
-}
-
-/// Filters for findings reported and not yet fixed (fuzz/findings/README.md): without them a
-/// campaign stops at the same finding again. Delete each with its fix.
-mod known_findings {
-    /// fuzz/findings/locate-json-hang.json: `scenario::locate`'s JSON indexer loops forever on
-    /// a `}` inside an array. This replays its scan (the same steps, without the index) with a
-    /// step bound, so exactly the inputs it would loop on are skipped.
-    pub fn locate_json_hang(name: &str, text: &str) -> bool {
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let is_json = name.ends_with(".json") || body.trim_start().starts_with('{');
-        if !is_json {
-            return false;
-        }
-        let b = body.as_bytes();
-        let mut pos = 0;
-        let mut steps = 0usize;
-        skip_ws(b, &mut pos);
-        !value(b, &mut pos, &mut steps, 4 * b.len() + 64)
-    }
-
-    fn skip_ws(b: &[u8], pos: &mut usize) {
-        while *pos < b.len() && b[*pos].is_ascii_whitespace() {
-            *pos += 1;
-        }
-    }
-
-    fn string(b: &[u8], pos: &mut usize) {
-        *pos += 1;
-        while *pos < b.len() && b[*pos] != b'"' {
-            if b[*pos] == b'\\' {
-                *pos += 1;
-            }
-            *pos += 1;
-        }
-        *pos += 1;
-    }
-
-    /// `locate::json_value`'s walk: false when it would take more than `max` steps.
-    fn value(b: &[u8], pos: &mut usize, steps: &mut usize, max: usize) -> bool {
-        *steps += 1;
-        if *steps > max {
-            return false;
-        }
-        skip_ws(b, pos);
-        if *pos >= b.len() {
-            return true;
-        }
-        match b[*pos] {
-            open @ (b'{' | b'[') => {
-                *pos += 1;
-                let close = if open == b'{' { b'}' } else { b']' };
-                loop {
-                    *steps += 1;
-                    if *steps > max {
-                        return false;
-                    }
-                    skip_ws(b, pos);
-                    if *pos >= b.len() || b[*pos] == close {
-                        *pos += 1;
-                        return true;
-                    }
-                    if b[*pos] == b',' {
-                        *pos += 1;
-                        continue;
-                    }
-                    if open == b'{' {
-                        string(b, pos);
-                        skip_ws(b, pos);
-                        *pos += 1;
-                    }
-                    if !value(b, pos, steps, max) {
-                        return false;
-                    }
-                }
-            }
-            b'"' => {
-                string(b, pos);
-                true
-            }
-            _ => {
-                while *pos < b.len()
-                    && !matches!(b[*pos], b',' | b'}' | b']')
-                    && !b[*pos].is_ascii_whitespace()
-                {
-                    *pos += 1;
-                }
-                true
-            }
-        }
-    }
 }
 
 /// A timeline written as CSV and as JSONL reads back with the same content hash.

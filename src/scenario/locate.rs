@@ -162,8 +162,14 @@ fn json_value(b: &[u8], pos: &mut usize, path: &str, index: &mut BTreeMap<String
                     continue;
                 }
                 let child = format!("{path}[{i}]");
-                index.insert(child.clone(), *pos);
+                let start = *pos;
+                index.insert(child.clone(), start);
                 json_value(b, pos, &child, index);
+                if *pos == start {
+                    // A byte no value starts with (`[}` in malformed text): step over it, or
+                    // the loop would index `x[0]`, `x[1]`, … forever (found by fuzzing).
+                    *pos += 1;
+                }
                 i += 1;
             }
         }
@@ -183,6 +189,17 @@ fn json_value(b: &[u8], pos: &mut usize, path: &str, index: &mut BTreeMap<String
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn malformed_json_with_a_brace_in_an_array_ends() {
+        // fuzz/findings/locate-json-hang.json: `}` inside `[` used to loop without end.
+        let text = r#"{"actions":[{"nope":1}],"x":[}"#;
+        let mut index = BTreeMap::new();
+        let mut pos = 0;
+        json_value(text.as_bytes(), &mut pos, "", &mut index);
+        assert!(pos >= text.len(), "the scan reaches the end");
+        assert!(index.len() < 10, "{index:?}");
+    }
     use super::*;
 
     #[test]

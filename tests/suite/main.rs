@@ -15,6 +15,7 @@ mod conformance_rollback_hooks;
 mod conformance_surge_replace;
 mod docs;
 mod fit;
+mod fuzz_regressions;
 mod import;
 mod properties;
 mod readme_property;
