@@ -67,6 +67,9 @@ struct Activity {
     current_batch: u32,
     /// A failed batch under AUTO_PAUSE is waiting for a Resume (INV-FAILED-BATCH-PAUSES).
     awaiting_resume: bool,
+    /// A Resume was accepted and no pause has come since: a failed batch or instance may
+    /// retry, at once or, while another scaling activity runs, when it ends (OQ-66).
+    resume_granted: bool,
     /// The batch (1-based) that failed under AUTO_PAUSE while the activity has not yet gone to
     /// FAILED_PAUSE: its next status must be FAILED_PAUSE.
     must_fail_pause: Option<u32>,
@@ -854,6 +857,7 @@ impl Checker<'_> {
             settle_pending: false,
             current_batch: 1,
             awaiting_resume: false,
+            resume_granted: false,
             must_fail_pause: None,
             plan_checked: false,
             eligible,
@@ -914,6 +918,9 @@ impl Checker<'_> {
         }
         let act = &mut self.activities[a];
         act.status = to;
+        if to.is_paused() || to.is_terminal() {
+            act.resume_granted = false;
+        }
         if known == ActivityStatus::Init && to == ActivityStatus::Running && act.started.is_none() {
             act.started = Some(self.now);
         }
@@ -1075,7 +1082,7 @@ impl Checker<'_> {
             self.batch_starts(a, b, &entity);
         }
         let retry = known.is_some_and(BatchStatus::is_finished) && to == BatchStatus::Running;
-        if retry && !self.resuming.contains(&activity) {
+        if retry && !self.resume_allows(a, activity) {
             self.flag(
                 Invariant::FailedBatchPauses,
                 &entity,
@@ -1106,6 +1113,12 @@ impl Checker<'_> {
     }
 
     /// INV-BATCH-SEQUENCE and INV-FAILED-BATCH-PAUSES when batch `b` (0-based) starts.
+    /// Whether a Resume lets activity `a` retry now: one is being applied, or one was accepted
+    /// and no pause came since.
+    fn resume_allows(&self, a: usize, activity: Sym) -> bool {
+        self.resuming.contains(&activity) || self.activities[a].resume_granted
+    }
+
     fn batch_starts(&mut self, a: usize, b: usize, entity: &str) {
         let act = &self.activities[a];
         let earlier_unfinished = act.batches[..b]
@@ -1243,7 +1256,7 @@ impl Checker<'_> {
         }
         if known == InstanceStatus::Failed
             && to == InstanceStatus::Waiting
-            && !self.resuming.contains(&activity)
+            && !self.resume_allows(a, activity)
         {
             let entity = self.pair_name(activity, instance);
             self.flag(
@@ -1421,6 +1434,7 @@ impl Checker<'_> {
                 && let Some(&i) = self.by_id.get(&a)
             {
                 self.activities[i].awaiting_resume = false;
+                self.activities[i].resume_granted = true;
             }
         }
         if action == Action::DisableAutoScalingGroup

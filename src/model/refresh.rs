@@ -803,17 +803,24 @@ impl World {
     /// the order they became idle. Deferring it keeps a batch end (which can start the next
     /// batch, cancel, or roll back) out of the middle of per-instance loops. Every entry point
     /// (`submit`, `on_timer`, `apply_change`) ends with it.
+    /// A step woken by `wake_deferred` (OQ-66) can end a batch at once (an instance failing
+    /// as it starts, e.g. on a missing image), so this repeats until no batch end is pending.
     pub(crate) fn settle(&mut self, draws: &mut dyn Draws, fx: &mut Fx) {
-        let mut next = 0;
-        while next < self.pending_batch_ends.len() {
-            let (a, b) = self.pending_batch_ends[next];
-            next += 1;
-            self.finish_batch(a, b, draws, fx);
-        }
-        self.pending_batch_ends.clear();
-        self.wake_deferred(draws, fx);
-        if std::mem::take(&mut self.matching_due) {
-            self.match_desired_capacity(draws, fx);
+        loop {
+            let mut next = 0;
+            while next < self.pending_batch_ends.len() {
+                let (a, b) = self.pending_batch_ends[next];
+                next += 1;
+                self.finish_batch(a, b, draws, fx);
+            }
+            self.pending_batch_ends.clear();
+            self.wake_deferred(draws, fx);
+            if std::mem::take(&mut self.matching_due) {
+                self.match_desired_capacity(draws, fx);
+            }
+            if self.pending_batch_ends.is_empty() {
+                break;
+            }
         }
     }
 

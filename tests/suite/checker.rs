@@ -1474,3 +1474,39 @@ fn scaling_exclusive_allows_two_desired_capacity_scale_outs_and_one_refresh_s_ow
     beside.push(sa("asa-api00001", "", "SCALE_IN", "api", "", "RUNNING"));
     assert_caught(beside, Invariant::ScalingExclusive);
 }
+
+#[test]
+fn oq66_a_retry_deferred_by_a_scaling_activity_is_not_a_retry_without_resume() {
+    // The Resume (RETRY) at 774 s is accepted while ins-00000001's REMOVE_INSTANCES activity
+    // runs; the failed instance retries when it ends, at 775.21 s.
+    let path = Path::new("tests/fixtures/check/retry-deferred-by-removal.toml");
+    let s = load_scenario(path).unwrap();
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    let rows: Vec<Row> = run.timeline.unwrap().rows().collect();
+    let resumed = rows
+        .iter()
+        .position(|r| r.kind == "activity" && r.from == "FAILED_PAUSE" && r.to == "RUNNING")
+        .expect("the activity is resumed");
+    let retried = rows
+        .iter()
+        .position(|r| r.kind == "instance" && r.from == "FAILED" && r.to == "WAITING")
+        .expect("the failed instance retries");
+    assert!(
+        rows[retried].time_ms > rows[resumed].time_ms,
+        "the retry is deferred"
+    );
+    assert_eq!(violated(rows), vec![]);
+}
+
+#[test]
+fn oq66_a_woken_batch_whose_instance_fails_at_once_still_ends() {
+    let path = Path::new("tests/fixtures/check/rollback-batch-fails-when-woken.toml");
+    let s = load_scenario(path).unwrap();
+    let run = run_scenario(&s, s.seed, true).unwrap();
+    let rows: Vec<Row> = run.timeline.unwrap().rows().collect();
+    let rollback_batch_1_ended = rows
+        .iter()
+        .any(|r| r.kind == "batch" && r.batch == 1 && r.from == "RUNNING" && r.to == "FAILED");
+    assert!(rollback_batch_1_ended, "the woken batch ends");
+    assert_eq!(violated(rows), vec![]);
+}
