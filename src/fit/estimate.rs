@@ -237,7 +237,7 @@ fn profile_param(
             c[other] = n;
             f(c)
         };
-        golden_max(&at, best[other] - span, best[other] + span, 28).1
+        golden_max(&at, best[other] - span, best[other] + span, 20).1
     };
     profile_interval(&profile, best[interest], top, step, limit)
 }

@@ -25,7 +25,7 @@ pub fn nelder_mead(
         values = order.map(|i| values[i]);
         let spread = (values[0] - values[2]).abs();
         let size = (simplex[0][0] - simplex[2][0]).abs() + (simplex[0][1] - simplex[2][1]).abs();
-        if spread < 1e-10 && size < 1e-9 {
+        if spread < 1e-8 && size < 1e-6 {
             break;
         }
         let centroid = [
@@ -106,7 +106,8 @@ pub fn golden_max(f: &dyn Fn(f64) -> f64, mut lo: f64, mut hi: f64, iterations: 
 
 /// The 95 % profile interval of a parameter: the values t around `best` where
 /// `profile(t) >= top - PROFILE_DROP`, searched outward from `best` in steps starting at `step`
-/// and doubling, then bisected; a side that never drops (within `limit` of `best`) is `None`.
+/// and doubling, then narrowed by false position (Illinois); a side that never drops (within
+/// `limit` of `best`) is `None`.
 pub fn profile_interval(
     profile: &dyn Fn(f64) -> f64,
     best: f64,
@@ -115,8 +116,9 @@ pub fn profile_interval(
     limit: f64,
 ) -> (Option<f64>, Option<f64>) {
     let target = top - PROFILE_DROP;
+    let excess = |t: f64| profile(t) - target;
     let side = |direction: f64| -> Option<f64> {
-        let mut inside = best;
+        let mut inside = (best, top - target);
         let mut h = step;
         let mut outside = None;
         for _ in 0..40 {
@@ -124,25 +126,61 @@ pub fn profile_interval(
             if h > limit {
                 break;
             }
-            if profile(t) < target {
-                outside = Some(t);
+            let e = excess(t);
+            if e < 0.0 {
+                outside = Some((t, e));
                 break;
             }
-            inside = t;
+            inside = (t, e);
             h *= 2.0;
         }
-        let mut outside = outside?;
-        for _ in 0..30 {
-            let mid = (inside + outside) / 2.0;
-            if profile(mid) < target {
-                outside = mid;
-            } else {
-                inside = mid;
-            }
-        }
-        Some((inside + outside) / 2.0)
+        Some(narrow(&excess, inside, outside?, step * 1e-4))
     };
     (side(-1.0), side(1.0))
+}
+
+/// The crossing of a smooth `excess` (≥ 0 at `inside`, < 0 at `outside`), to within
+/// `tolerance` or a ten-thousandth of a log-likelihood unit, in at most 40 evaluations. False
+/// position with the Illinois halving: a smooth profile converges in a handful of steps where
+/// bisection takes twenty (the profile's nuisance maximisation makes each one costly).
+fn narrow(
+    excess: &dyn Fn(f64) -> f64,
+    mut inside: (f64, f64),
+    mut outside: (f64, f64),
+    tolerance: f64,
+) -> f64 {
+    let mut last_moved_inside = None;
+    for _ in 0..40 {
+        if (outside.0 - inside.0).abs() <= tolerance {
+            break;
+        }
+        let secant = inside.0 - inside.1 * (outside.0 - inside.0) / (outside.1 - inside.1);
+        // Fall back to the midpoint where the secant is not strictly inside the bracket.
+        let (lo, hi) = (inside.0.min(outside.0), inside.0.max(outside.0));
+        let t = if secant > lo && secant < hi {
+            secant
+        } else {
+            (inside.0 + outside.0) / 2.0
+        };
+        let e = excess(t);
+        if e.abs() < 1e-4 {
+            return t;
+        }
+        if e < 0.0 {
+            outside = (t, e);
+            if last_moved_inside == Some(false) {
+                inside.1 /= 2.0;
+            }
+            last_moved_inside = Some(false);
+        } else {
+            inside = (t, e);
+            if last_moved_inside == Some(true) {
+                outside.1 /= 2.0;
+            }
+            last_moved_inside = Some(true);
+        }
+    }
+    (inside.0 + outside.0) / 2.0
 }
 
 #[cfg(test)]
