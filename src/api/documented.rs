@@ -116,7 +116,19 @@ pub fn product_codes(action: Action) -> &'static [ErrorCode] {
             ResourceUnavailableAutoScalingGroupInActivity,
             FailedOperationNoActivityToGenerate,
         ],
-        Action::DescribeAutoScalingGroups | Action::DescribeAutoScalingInstances => &[],
+        Action::DescribeAutoScalingGroups
+        | Action::DescribeAutoScalingInstances
+        | Action::DescribeAutoScalingActivities
+        | Action::DescribeLaunchConfigurations
+        | Action::DescribeLifecycleHooks => &[
+            InvalidParameterConflict,
+            InvalidParameterValueFilter,
+            InvalidParameterValueInvalidAutoScalingGroupId,
+            InvalidParameterValueInvalidFilter,
+            InvalidParameterValueLimitExceeded,
+            LimitExceededFilterValuesTooLong,
+        ],
+        Action::DescribeAccountLimits => &[],
     }
 }
 

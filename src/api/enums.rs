@@ -262,6 +262,15 @@ api_enum! {
 }
 
 api_enum! {
+    /// Instance `HealthStatus` (the SDK's `Instance` model).
+    pub enum HealthStatus {
+        Healthy = "HEALTHY",
+        Unhealthy = "UNHEALTHY",
+        ClbUnhealthy = "CLB_UNHEALTHY",
+    }
+}
+
+api_enum! {
     /// Instance `CreationType` (§4.6).
     pub enum CreationType {
         AutoCreation = "AUTO_CREATION",

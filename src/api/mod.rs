@@ -5,6 +5,8 @@ pub mod body;
 pub mod documented;
 pub mod enums;
 pub mod error;
+pub mod lc_fields;
+pub mod query;
 pub mod request;
 pub mod response;
 pub mod settings;

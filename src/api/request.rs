@@ -7,7 +7,9 @@
 
 use super::body::{Body, required};
 use super::error::ApiError;
+use super::query::{FilterSpec, ListQuery, ListSpec, TAG_PREFIX, ValueRule, parse_list, read_list};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Declares the actions this simulator understands.
 macro_rules! actions {
@@ -48,6 +50,10 @@ actions! {
     ExecuteScalingPolicy,
     DescribeAutoScalingGroups,
     DescribeAutoScalingInstances,
+    DescribeAutoScalingActivities,
+    DescribeLaunchConfigurations,
+    DescribeLifecycleHooks,
+    DescribeAccountLimits,
 }
 
 impl Action {
@@ -70,7 +76,11 @@ impl Action {
             | Action::CompleteLifecycleAction
             | Action::ExecuteScalingPolicy
             | Action::DescribeAutoScalingGroups
-            | Action::DescribeAutoScalingInstances => false,
+            | Action::DescribeAutoScalingInstances
+            | Action::DescribeAutoScalingActivities
+            | Action::DescribeLaunchConfigurations
+            | Action::DescribeLifecycleHooks
+            | Action::DescribeAccountLimits => false,
         }
     }
 
@@ -94,7 +104,11 @@ impl Action {
             | Action::CompleteLifecycleAction
             | Action::ExecuteScalingPolicy
             | Action::DescribeAutoScalingGroups
-            | Action::DescribeAutoScalingInstances => false,
+            | Action::DescribeAutoScalingInstances
+            | Action::DescribeAutoScalingActivities
+            | Action::DescribeLaunchConfigurations
+            | Action::DescribeLifecycleHooks
+            | Action::DescribeAccountLimits => false,
         }
     }
 }
@@ -120,7 +134,11 @@ impl Action {
             | Action::CompleteLifecycleAction
             | Action::ExecuteScalingPolicy
             | Action::DescribeAutoScalingGroups
-            | Action::DescribeAutoScalingInstances => None,
+            | Action::DescribeAutoScalingInstances
+            | Action::DescribeAutoScalingActivities
+            | Action::DescribeLaunchConfigurations
+            | Action::DescribeLifecycleHooks
+            | Action::DescribeAccountLimits => None,
         }
     }
 }
@@ -208,8 +226,9 @@ pub struct ScaleRequest {
     pub number: u64,
 }
 
-/// `ModifyLaunchConfigurationAttributes`, restricted to the fields a refresh reads plus the
-/// instance type (an example of a field a RESET refresh does not apply, §1.1 rule 1).
+/// `ModifyLaunchConfigurationAttributes`: every field of its request model. The fields a
+/// refresh or a new instance reads are typed; the others are kept as written (`stored`),
+/// after a type check, for DescribeLaunchConfigurations (OQ-91).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ModifyLaunchConfigurationRequest {
     pub launch_configuration_id: String,
@@ -219,6 +238,8 @@ pub struct ModifyLaunchConfigurationRequest {
     pub host_name_settings: Option<Value>,
     pub login_settings: Option<Value>,
     pub instance_types: Option<Vec<String>>,
+    /// The fields that change nothing in the model, by name.
+    pub stored: BTreeMap<String, Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -236,12 +257,26 @@ pub struct ExecuteScalingPolicyRequest {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeGroupsRequest {
-    pub auto_scaling_group_ids: Option<Vec<String>>,
+    pub query: ListQuery,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DescribeInstancesRequest {
-    pub instance_ids: Option<Vec<String>>,
+    pub query: ListQuery,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DescribeScalingActivitiesRequest {
+    pub query: ListQuery,
+    /// ISO 8601 UTC bounds on the activities' start and end (ignored with `ActivityIds`).
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+}
+
+/// DescribeLaunchConfigurations and DescribeLifecycleHooks take a list query only.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ListRequest {
+    pub query: ListQuery,
 }
 
 /// One parsed API call.
@@ -264,6 +299,10 @@ pub enum ApiCall {
     ExecuteScalingPolicy(ExecuteScalingPolicyRequest),
     DescribeAutoScalingGroups(DescribeGroupsRequest),
     DescribeAutoScalingInstances(DescribeInstancesRequest),
+    DescribeAutoScalingActivities(DescribeScalingActivitiesRequest),
+    DescribeLaunchConfigurations(ListRequest),
+    DescribeLifecycleHooks(ListRequest),
+    DescribeAccountLimits,
 }
 
 impl ApiCall {
@@ -288,6 +327,10 @@ impl ApiCall {
             ApiCall::ExecuteScalingPolicy(_) => Action::ExecuteScalingPolicy,
             ApiCall::DescribeAutoScalingGroups(_) => Action::DescribeAutoScalingGroups,
             ApiCall::DescribeAutoScalingInstances(_) => Action::DescribeAutoScalingInstances,
+            ApiCall::DescribeAutoScalingActivities(_) => Action::DescribeAutoScalingActivities,
+            ApiCall::DescribeLaunchConfigurations(_) => Action::DescribeLaunchConfigurations,
+            ApiCall::DescribeLifecycleHooks(_) => Action::DescribeLifecycleHooks,
+            ApiCall::DescribeAccountLimits => Action::DescribeAccountLimits,
         }
     }
 
@@ -337,6 +380,17 @@ impl ApiCall {
             }
             Action::DescribeAutoScalingInstances => {
                 parse_describe_instances(body).map(ApiCall::DescribeAutoScalingInstances)
+            }
+            Action::DescribeAutoScalingActivities => {
+                parse_describe_scaling_activities(body).map(ApiCall::DescribeAutoScalingActivities)
+            }
+            Action::DescribeLaunchConfigurations => parse_list(body, &LAUNCH_CONFIGURATIONS_LIST)
+                .map(|query| ApiCall::DescribeLaunchConfigurations(ListRequest { query })),
+            Action::DescribeLifecycleHooks => parse_list(body, &LIFECYCLE_HOOKS_LIST)
+                .map(|query| ApiCall::DescribeLifecycleHooks(ListRequest { query })),
+            Action::DescribeAccountLimits => {
+                Body::top(body, &[])?;
+                Ok(ApiCall::DescribeAccountLimits)
             }
         }
     }
@@ -508,34 +562,29 @@ fn parse_scale(value: &Value, number_field: &str) -> Result<ScaleRequest, ApiErr
 }
 
 fn parse_modify_lc(value: &Value) -> Result<ModifyLaunchConfigurationRequest, ApiError> {
-    let body = Body::top(
-        value,
-        &[
-            "LaunchConfigurationId",
-            "ImageId",
-            "UserData",
-            "EnhancedService",
-            "HostNameSettings",
-            "LoginSettings",
-            "InstanceTypes",
-        ],
-    )?;
+    use super::lc_fields::{MODELLED, MODIFY_FIELDS, check};
+    let mut known: Vec<&str> = MODIFY_FIELDS.iter().map(|f| f.name).collect();
+    known.push("LaunchConfigurationId");
+    let body = Body::top(value, &known)?;
     let id = body.string("LaunchConfigurationId")?;
-    let raw = |name: &str| value.get(name).filter(|v| !v.is_null()).cloned();
-    for name in ["EnhancedService", "HostNameSettings", "LoginSettings"] {
-        if let Some(v) = raw(name)
-            && !v.is_object()
-        {
-            body.object(name, &[])?; // reports the type error
+    let present = |name: &str| value.get(name).filter(|v| !v.is_null());
+    let mut stored = BTreeMap::new();
+    for field in MODIFY_FIELDS {
+        if let Some(v) = present(field.name) {
+            check(field.name, field.ty, v)?;
+            if !MODELLED.contains(&field.name) {
+                stored.insert(field.name.to_string(), v.clone());
+            }
         }
     }
     Ok(ModifyLaunchConfigurationRequest {
         image_id: body.string("ImageId")?,
         user_data: body.string("UserData")?,
-        enhanced_service: raw("EnhancedService"),
-        host_name_settings: raw("HostNameSettings"),
-        login_settings: raw("LoginSettings"),
+        enhanced_service: present("EnhancedService").cloned(),
+        host_name_settings: present("HostNameSettings").cloned(),
+        login_settings: present("LoginSettings").cloned(),
         instance_types: body.strings("InstanceTypes")?,
+        stored,
         launch_configuration_id: required(id, &body, "LaunchConfigurationId")?,
     })
 }
@@ -575,26 +624,93 @@ fn parse_execute_policy(value: &Value) -> Result<ExecuteScalingPolicyRequest, Ap
     })
 }
 
+const fn filter(name: &'static str, rule: ValueRule) -> FilterSpec {
+    FilterSpec { name, rule }
+}
+
+fn is_scaling_status(v: &str) -> bool {
+    super::ScalingActivityStatus::parse(v).is_some()
+}
+
+fn is_scaling_type(v: &str) -> bool {
+    super::ScalingActivityType::parse(v).is_some()
+}
+
+/// The filters each Describe action documents (the SDK's request models).
+pub const GROUPS_LIST: ListSpec = ListSpec {
+    ids_field: "AutoScalingGroupIds",
+    filters: &[
+        filter("auto-scaling-group-id", ValueRule::IdPrefix("asg-")),
+        filter("auto-scaling-group-name", ValueRule::Any),
+        filter("vague-auto-scaling-group-name", ValueRule::Any),
+        filter("launch-configuration-id", ValueRule::Any),
+        filter("tag-key", ValueRule::Any),
+        filter("tag-value", ValueRule::Any),
+        filter(TAG_PREFIX, ValueRule::Any),
+    ],
+};
+
+pub const INSTANCES_LIST: ListSpec = ListSpec {
+    ids_field: "InstanceIds",
+    filters: &[
+        filter("instance-id", ValueRule::Any),
+        filter("auto-scaling-group-id", ValueRule::IdPrefix("asg-")),
+        filter("private-ip-address", ValueRule::Any),
+    ],
+};
+
+pub const SCALING_ACTIVITIES_LIST: ListSpec = ListSpec {
+    ids_field: "ActivityIds",
+    filters: &[
+        filter("auto-scaling-group-id", ValueRule::IdPrefix("asg-")),
+        filter("activity-status-code", ValueRule::OneOf(is_scaling_status)),
+        filter("activity-type", ValueRule::OneOf(is_scaling_type)),
+        filter("activity-id", ValueRule::Any),
+    ],
+};
+
+pub const LAUNCH_CONFIGURATIONS_LIST: ListSpec = ListSpec {
+    ids_field: "LaunchConfigurationIds",
+    filters: &[
+        filter("launch-configuration-id", ValueRule::Any),
+        filter("launch-configuration-name", ValueRule::Any),
+        filter("vague-launch-configuration-name", ValueRule::Any),
+        filter("tag-key", ValueRule::Any),
+        filter("tag-value", ValueRule::Any),
+        filter(TAG_PREFIX, ValueRule::Any),
+    ],
+};
+
+pub const LIFECYCLE_HOOKS_LIST: ListSpec = ListSpec {
+    ids_field: "LifecycleHookIds",
+    filters: &[
+        filter("lifecycle-hook-id", ValueRule::Any),
+        filter("lifecycle-hook-name", ValueRule::Any),
+        filter("auto-scaling-group-id", ValueRule::IdPrefix("asg-")),
+    ],
+};
+
 fn parse_describe_groups(value: &Value) -> Result<DescribeGroupsRequest, ApiError> {
-    let body = Body::top(
-        value,
-        &["AutoScalingGroupIds", "Filters", "Limit", "Offset"],
-    )?;
-    body.objects("Filters", &["Name", "Values"])?;
-    body.uint("Limit")?;
-    body.uint("Offset")?;
-    Ok(DescribeGroupsRequest {
-        auto_scaling_group_ids: body.strings("AutoScalingGroupIds")?,
-    })
+    parse_list(value, &GROUPS_LIST).map(|query| DescribeGroupsRequest { query })
 }
 
 fn parse_describe_instances(value: &Value) -> Result<DescribeInstancesRequest, ApiError> {
-    let body = Body::top(value, &["InstanceIds", "Filters", "Limit", "Offset"])?;
-    body.objects("Filters", &["Name", "Values"])?;
-    body.uint("Limit")?;
-    body.uint("Offset")?;
-    Ok(DescribeInstancesRequest {
-        instance_ids: body.strings("InstanceIds")?,
+    parse_list(value, &INSTANCES_LIST).map(|query| DescribeInstancesRequest { query })
+}
+
+fn parse_describe_scaling_activities(
+    value: &Value,
+) -> Result<DescribeScalingActivitiesRequest, ApiError> {
+    let [ids, filters, limit, offset] = SCALING_ACTIVITIES_LIST.fields();
+    let body = Body::top(
+        value,
+        &[ids, filters, limit, offset, "StartTime", "EndTime"],
+    )?;
+    let query = read_list(&body, &SCALING_ACTIVITIES_LIST)?;
+    Ok(DescribeScalingActivitiesRequest {
+        query,
+        start_time: body.string("StartTime")?,
+        end_time: body.string("EndTime")?,
     })
 }
 

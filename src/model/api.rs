@@ -42,7 +42,11 @@ impl World {
                 Ok(_),
                 Action::DescribeRefreshActivities
                 | Action::DescribeAutoScalingGroups
-                | Action::DescribeAutoScalingInstances,
+                | Action::DescribeAutoScalingInstances
+                | Action::DescribeAutoScalingActivities
+                | Action::DescribeLaunchConfigurations
+                | Action::DescribeLifecycleHooks
+                | Action::DescribeAccountLimits,
             ) => {
                 let envelope = crate::api::ApiResponse {
                     request_id: self.names.get(request_id).to_string(),
@@ -136,8 +140,16 @@ impl World {
                 (self.complete_lifecycle_action(&req, draws, fx), None)
             }
             ApiCall::ExecuteScalingPolicy(req) => (self.execute_policy(&req, draws, fx), None),
-            ApiCall::DescribeAutoScalingGroups(req) => (Ok(self.describe_groups(&req)), None),
-            ApiCall::DescribeAutoScalingInstances(req) => (Ok(self.describe_instances(&req)), None),
+            ApiCall::DescribeAutoScalingGroups(req) => (self.describe_groups(&req), None),
+            ApiCall::DescribeAutoScalingInstances(req) => (self.describe_instances(&req), None),
+            ApiCall::DescribeAutoScalingActivities(req) => {
+                (self.describe_scaling_activities(&req), None)
+            }
+            ApiCall::DescribeLaunchConfigurations(req) => {
+                (self.describe_launch_configurations(&req), None)
+            }
+            ApiCall::DescribeLifecycleHooks(req) => (self.describe_lifecycle_hooks(&req), None),
+            ApiCall::DescribeAccountLimits => (Ok(self.describe_account_limits()), None),
         }
     }
 
@@ -455,7 +467,21 @@ impl World {
         }
         if let Some(types) = &req.instance_types {
             spec.instance_type = types.first().cloned().unwrap_or_default();
+            spec.stored.insert(
+                "InstanceTypes".into(),
+                Value::Array(types.iter().cloned().map(Value::String).collect()),
+            );
             changed.push("InstanceTypes");
+        }
+        // OQ-91: fields no refresh reads are kept for DescribeLaunchConfigurations.
+        for (name, value) in &req.stored {
+            if name == "LaunchConfigurationName"
+                && let Some(text) = value.as_str()
+            {
+                spec.name = text.to_string();
+            }
+            spec.stored.insert(name.clone(), value.clone());
+            changed.push(name.as_str());
         }
         let version = self.launch_configs.len() as u32;
         let image = self.names.intern(&spec.image_id);
@@ -464,6 +490,7 @@ impl World {
             version,
             spec,
             image,
+            written: fx.now,
         });
         fx.emit(Event::LaunchConfig {
             version,

@@ -7,15 +7,13 @@ use super::Fx;
 use super::draws::Draws;
 use super::world::{HookScope, OpKind, OpOwner, Step, World};
 use crate::api::request::{
-    DescribeGroupsRequest, DescribeInstancesRequest, ExecuteScalingPolicyRequest, InstancesRequest,
-    ModifyLaunchConfigurationRequest, ScaleRequest,
+    ExecuteScalingPolicyRequest, InstancesRequest, ModifyLaunchConfigurationRequest, ScaleRequest,
 };
 use crate::api::{
     ApiError, ApiOutput, CreationType, EnabledStatus, ErrorCode, GroupStatus, InstanceStatus,
     LifeCycleState, ScalingActivityStatus, ScalingActivityType,
 };
 use crate::timeline::{Departure, Event, LifeCycleCause, Msg, ScalingCause, Sym};
-use serde_json::{Map, Value, json};
 
 fn cause_of(matching: bool) -> ScalingCause {
     if matching {
@@ -683,6 +681,8 @@ impl World {
     }
 
     fn unhealthy(&mut self, instance: u32, draws: &mut dyn Draws, fx: &mut Fx) {
+        // OQ-90: the health check found the instance unreachable (ping).
+        self.instances[instance as usize].health = crate::api::HealthStatus::Unhealthy;
         let inst = &self.instances[instance as usize];
         if !inst.in_group || !self.replace_unhealthy {
             return;
@@ -841,80 +841,5 @@ impl World {
                 fx,
             );
         }
-    }
-
-    // ------------------------------------------------------------------------------------
-    // DescribeAutoScalingGroups / DescribeAutoScalingInstances
-    // ------------------------------------------------------------------------------------
-
-    pub(crate) fn describe_groups(&self, req: &DescribeGroupsRequest) -> ApiOutput {
-        let id = self.names.get(self.group.id);
-        let wanted = req
-            .auto_scaling_group_ids
-            .as_ref()
-            .is_none_or(|ids| ids.iter().any(|x| x == id));
-        let lc = self.current_lc();
-        let instance_count = self.instances.iter().filter(|i| i.in_group).count();
-        let groups: Vec<Value> = if wanted {
-            vec![json!({
-                "AutoScalingGroupId": id,
-                "AutoScalingGroupName": id,
-                "AutoScalingGroupStatus": self.group.status,
-                "CreatedTime": self.epoch.render(crate::time::SimTime::ZERO),
-                "DefaultCooldown": 300,
-                "DesiredCapacity": self.group.desired_capacity,
-                "EnabledStatus": self.group.enabled,
-                "InActivityStatus": if self.group_in_activity() { "IN_ACTIVITY" } else { "NOT_IN_ACTIVITY" },
-                "InstanceCount": instance_count,
-                "InServiceInstanceCount": self.in_service_count(),
-                "LaunchConfigurationId": lc.spec.id,
-                "LaunchConfigurationName": lc.spec.id,
-                "MaxSize": self.group.max_size,
-                "MinSize": self.group.min_size,
-                "RetryPolicy": "IMMEDIATE_RETRY",
-                "TerminationPolicySet": ["OLDEST_INSTANCE"],
-            })]
-        } else {
-            Vec::new()
-        };
-        let mut map = Map::new();
-        map.insert("TotalCount".into(), Value::from(groups.len()));
-        map.insert("AutoScalingGroupSet".into(), Value::Array(groups));
-        ApiOutput::Json(map)
-    }
-
-    pub(crate) fn describe_instances(&self, req: &DescribeInstancesRequest) -> ApiOutput {
-        let group = self.names.get(self.group.id);
-        let lc_id = &self.current_lc().spec.id;
-        let set: Vec<Value> = self
-            .instances
-            .iter()
-            .filter(|i| i.in_group)
-            .filter(|i| {
-                req.instance_ids
-                    .as_ref()
-                    .is_none_or(|ids| ids.iter().any(|x| x == self.names.get(i.id)))
-            })
-            .map(|i| {
-                json!({
-                    "InstanceId": self.names.get(i.id),
-                    "AutoScalingGroupId": group,
-                    "AutoScalingGroupName": group,
-                    "LaunchConfigurationId": lc_id,
-                    "LaunchConfigurationName": lc_id,
-                    "LifeCycleState": i.state,
-                    "HealthStatus": "HEALTHY",
-                    "ProtectedFromScaleIn": i.protected,
-                    "CreationType": i.creation,
-                    "AddTime": crate::time::render_unix_secs(i.add_time_unix_s),
-                    "InstanceType": self.names.get(i.instance_type),
-                    "WarmupStatus": "NO_NEED_WARMUP",
-                })
-            })
-            .collect();
-        let mut map = Map::new();
-        map.insert("TotalCount".into(), Value::from(set.len()));
-        map.insert("AutoScalingInstanceSet".into(), Value::Array(set));
-        ApiOutput::Json(map)
     }
 }

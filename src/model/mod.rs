@@ -16,6 +16,7 @@ pub mod group;
 pub mod ops;
 pub mod refresh;
 pub mod rollback;
+pub mod surface;
 pub mod surge;
 pub mod world;
 

@@ -42,6 +42,7 @@ impl World {
             instance_type: lc.spec.instance_type.clone(),
             creation: CreationType::AutoCreation,
             add_time_unix_s: self.epoch.unix_secs() + fx.now.as_ms() / 1000,
+            zone: 0, // OQ-89: MultiZoneSubnetPolicy PRIORITY, the first zone
         };
         let created = Some((lc.spec.fields_digest(), replaces));
         let index = self.add_created_instance(&spec, surge, created, fx);
@@ -66,6 +67,10 @@ impl World {
         inst.ops_seen += 1;
         let sample = draws.op(inst.key, kind != OpKind::Create, inst.ops_seen);
         let op = self.ops.len() as u32;
+        let related = &mut self.scaling_activities[scaling_activity as usize].related;
+        if !related.contains(&instance) {
+            related.push(instance);
+        }
         self.ops.push(Op {
             kind,
             instance,

@@ -366,6 +366,7 @@ impl World {
     fn begin_attempt(&mut self, a: u32, i: usize, sa: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let sa_id = self.scaling_activities[sa as usize].id;
         let instance = self.activities[a as usize].items[i].instance;
+        self.scaling_activities[sa as usize].related.push(instance);
         let (key, inst_id) = {
             let inst = &self.instances[instance as usize];
             (inst.key, inst.id)
@@ -633,6 +634,8 @@ impl World {
     }
 
     fn health_passed(&mut self, a: u32, i: usize, draws: &mut dyn Draws, fx: &mut Fx) {
+        let checked = self.checked_instance(a, i);
+        self.instances[checked as usize].health = crate::api::HealthStatus::Healthy;
         match self.activities[a as usize].mode {
             RefreshMode::RollingUpdateReset => self.succeed_item(a, i, fx),
             RefreshMode::RollingUpdateReplace => self.remove_old(a, i, draws, fx),
@@ -640,7 +643,20 @@ impl World {
     }
 
     /// §2.1: a failed target-health check fails the instance, its CLB weight stays 0.
+    /// The instance whose target health a refresh item checks: the reinstalled one (RESET)
+    /// or its replacement (REPLACE, OQ-11).
+    fn checked_instance(&self, a: u32, i: usize) -> u32 {
+        let item = &self.activities[a as usize].items[i];
+        match self.activities[a as usize].mode {
+            RefreshMode::RollingUpdateReset => item.instance,
+            RefreshMode::RollingUpdateReplace => item.replacement.unwrap_or(item.instance),
+        }
+    }
+
     fn health_failed(&mut self, a: u32, i: usize, msg: Msg, draws: &mut dyn Draws, fx: &mut Fx) {
+        // OQ-90: the instance failed the CLB target-health check.
+        let checked = self.checked_instance(a, i);
+        self.instances[checked as usize].health = crate::api::HealthStatus::ClbUnhealthy;
         if self.activities[a as usize].mode == RefreshMode::RollingUpdateReplace {
             // OQ-11, OQ-53: the unhealthy new instance is released; the old one stays in
             // service. The release is a real destruction (TERMINATING for instance_destroy,

@@ -47,6 +47,8 @@ pub struct WorldSpec {
     pub scaling_policies: Vec<PolicySpec>,
     /// `ServiceSettings.ReplaceMonitorUnhealthy` (§6.5).
     pub replace_unhealthy: bool,
+    /// What the Describe calls show and no refresh reads (names, network, tags, quotas).
+    pub surface: super::surface::Surface,
     /// Deliberate engine bugs, for proving that the invariant checker catches them. Not
     /// reachable from scenario files.
     #[doc(hidden)]
@@ -99,6 +101,10 @@ pub struct LaunchConfigSpec {
     pub host_name: String,
     pub login_settings: String,
     pub instance_type: String,
+    /// `LaunchConfigurationName`.
+    pub name: String,
+    /// Fields that change nothing in the model, as last written (OQ-91).
+    pub stored: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl LaunchConfigSpec {
@@ -124,6 +130,8 @@ pub struct InstanceSpec {
     pub creation: CreationType,
     /// Unix seconds; orders batch assignment (OQ-2).
     pub add_time_unix_s: u64,
+    /// Index into the group's zones (and subnets) (OQ-89).
+    pub zone: u16,
 }
 
 /// One version of the launch configuration. Version 0 is the scenario's initial one.
@@ -132,6 +140,8 @@ pub struct LaunchConfig {
     pub version: u32,
     pub spec: LaunchConfigSpec,
     pub image: Sym,
+    /// When this version was written (`UpdatedTime`).
+    pub written: SimTime,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +190,10 @@ pub struct Instance {
     pub hook_runs_seen: u32,
     pub ops_seen: u32,
     pub refresh_attempts: u32,
+    /// Index into the group's zones (OQ-89).
+    pub zone: u16,
+    /// `HealthStatus` (OQ-90): what the last health check found.
+    pub health: crate::api::HealthStatus,
 }
 
 /// The first 16 bytes of `text` as two big-endian words (zero-padded).
@@ -215,6 +229,8 @@ pub struct ScalingActivity {
     /// once (the group's IMMEDIATE_RETRY would otherwise spin at one instant).
     pub matching: bool,
     pub cause: ScalingCause,
+    /// Instances the activity acted on, in order (`ActivityRelatedInstanceSet`).
+    pub related: Vec<u32>,
 }
 
 /// Where an item is inside its attempt (OQ-10 for RESET, OQ-11 for REPLACE).
@@ -500,6 +516,7 @@ pub struct World {
     pub hooks: Vec<Hook>,
     pub policies: Vec<ScalingPolicy>,
     pub replace_unhealthy: bool,
+    pub surface: super::surface::Surface,
     #[doc(hidden)]
     pub sabotage: Sabotage,
     pub ops: Vec<Op>,
@@ -539,6 +556,7 @@ impl World {
                 version: 0,
                 spec: spec.launch_configuration.clone(),
                 image: lc_image,
+                written: SimTime::ZERO,
             }],
             activities: Vec::new(),
             scaling_activities: Vec::new(),
@@ -551,6 +569,7 @@ impl World {
             hooks: Vec::new(),
             policies: Vec::new(),
             replace_unhealthy: spec.replace_unhealthy,
+            surface: spec.surface.clone(),
             sabotage: spec.sabotage,
             ops: Vec::new(),
             hook_runs: Vec::new(),
@@ -677,6 +696,8 @@ impl World {
             hook_runs_seen: 0,
             ops_seen: 0,
             refresh_attempts: 0,
+            zone: spec.zone,
+            health: crate::api::HealthStatus::Healthy,
         });
         fx.emit(Event::InstanceJoined {
             instance: id,
@@ -828,6 +849,7 @@ impl World {
             desired_per_success: 0,
             matching: false,
             cause,
+            related: Vec::new(),
         });
         fx.emit(Event::ScalingActivity {
             id,
@@ -890,6 +912,7 @@ impl World {
                 desired_per_success: 0,
                 matching: false,
                 cause: ScalingCause::External,
+                related: Vec::new(),
             });
             fx.emit(Event::ScalingActivity {
                 id,

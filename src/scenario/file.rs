@@ -121,6 +121,54 @@ pub struct GroupSection {
     /// `ServiceSettings.ReplaceMonitorUnhealthy`: unhealthy instances are replaced (§6.5).
     #[serde(default)]
     pub replace_unhealthy: Option<bool>,
+    /// What the Describe calls show and no refresh reads (OQ-89, OQ-93).
+    /// `AutoScalingGroupName` (default: the id).
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub project_id: Option<u64>,
+    #[serde(default)]
+    pub vpc_id: Option<String>,
+    #[serde(default)]
+    pub subnet_ids: Option<Vec<String>>,
+    /// Availability zones; instances name one with `zone` (default: the first).
+    #[serde(default)]
+    pub zones: Option<Vec<String>>,
+    /// The group's tags, key = value.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Forward (application) CLBs the group is bound to; implies `forward_clb`.
+    #[serde(default)]
+    pub load_balancers: Vec<LoadBalancerEntry>,
+    /// Classic CLB ids (`LoadBalancerIdSet`).
+    #[serde(default)]
+    pub classic_load_balancer_ids: Vec<String>,
+    /// DescribeAccountLimits: the account's quotas and counts (OQ-93).
+    #[serde(default)]
+    pub account_max_groups: Option<u64>,
+    #[serde(default)]
+    pub account_groups: Option<u64>,
+    #[serde(default)]
+    pub account_max_launch_configurations: Option<u64>,
+    #[serde(default)]
+    pub account_launch_configurations: Option<u64>,
+}
+
+/// One `ForwardLoadBalancer`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadBalancerEntry {
+    pub id: String,
+    pub listener_id: String,
+    #[serde(default)]
+    pub location_id: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `TargetAttributes` port (default 80) and weight (default 10).
+    #[serde(default)]
+    pub port: Option<u64>,
+    #[serde(default)]
+    pub weight: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -170,6 +218,9 @@ pub struct InstanceEntry {
     pub creation: Option<String>,
     #[serde(default)]
     pub add_time: Option<String>,
+    /// One of `group.zones` (default: the first).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,6 +228,9 @@ pub struct InstanceEntry {
 pub struct LaunchConfigurationSection {
     #[serde(default)]
     pub id: Option<String>,
+    /// `LaunchConfigurationName` (default: the id).
+    #[serde(default)]
+    pub name: Option<String>,
     pub image_id: String,
     #[serde(default)]
     pub user_data: Option<String>,

@@ -197,8 +197,11 @@ fn resolve_launch_config(lc: &LaunchConfigurationSection) -> R<LaunchConfigSpec>
             "expected an image id like img-xxxxxxxx, found \"\"",
         ));
     }
+    let id = lc.id.clone().unwrap_or_else(|| "asc-00000001".to_string());
     Ok(LaunchConfigSpec {
-        id: lc.id.clone().unwrap_or_else(|| "asc-00000001".to_string()),
+        name: lc.name.clone().unwrap_or_else(|| id.clone()),
+        stored: Default::default(),
+        id,
         image_id: lc.image_id.clone(),
         user_data: lc.user_data.clone().unwrap_or_default(),
         enhanced_service: json_text(&lc.enhanced_service),
@@ -283,6 +286,7 @@ fn resolve_group(
         .instance_type
         .clone()
         .unwrap_or_else(|| lc.instance_type.clone());
+    let mut surface = resolve_surface(g)?;
     let mut instances = Vec::new();
     match (g.size, g.instances.is_empty()) {
         (Some(_), false) => {
@@ -313,6 +317,7 @@ fn resolve_group(
                     instance_type: default_type.clone(),
                     creation: CreationType::AutoCreation,
                     add_time_unix_s: first_add + i,
+                    zone: 0,
                 });
             }
         }
@@ -376,6 +381,7 @@ fn resolve_group(
                         .unwrap_or_else(|| default_type.clone()),
                     creation,
                     add_time_unix_s,
+                    zone: zone_index(&surface, &field, e.zone.as_deref())?,
                 });
             }
         }
@@ -405,7 +411,24 @@ fn resolve_group(
     }
     let hooks = resolve_hooks(&g.lifecycle_hooks)?;
     let scaling_policies = resolve_policies(&g.scaling_policies)?;
+    let forward_clb = match (g.forward_clb, surface.forward_load_balancers.is_empty()) {
+        (Some(false), false) => {
+            return Err(FieldError::new(
+                "group.forward_clb",
+                "expected true (or nothing) with group.load_balancers listed, found false",
+            ));
+        }
+        (Some(true), true) => {
+            surface
+                .forward_load_balancers
+                .push(crate::model::surface::Surface::default_forward_lb());
+            true
+        }
+        (Some(v), _) => v,
+        (None, empty) => !empty,
+    };
     Ok(WorldSpec {
+        surface,
         hooks,
         scaling_policies,
         replace_unhealthy: g.replace_unhealthy.unwrap_or(false),
@@ -420,7 +443,7 @@ fn resolve_group(
         min_size: min,
         max_size: max,
         desired_capacity: desired,
-        forward_clb: g.forward_clb.unwrap_or(false),
+        forward_clb,
         role_authorized: g.role_authorized.unwrap_or(true),
         launch_configuration: lc.clone(),
         instances,
@@ -429,6 +452,100 @@ fn resolve_group(
         max_instances,
         epoch,
     })
+}
+
+/// What the Describe calls show of the group and the account (OQ-89, OQ-93).
+fn resolve_surface(g: &GroupSection) -> R<crate::model::surface::Surface> {
+    use crate::model::surface::{ForwardLb, Surface};
+    let mut s = Surface::defaults(&g.id);
+    let non_empty = |field: &str, list: &Option<Vec<String>>| -> R<Option<Vec<String>>> {
+        match list {
+            Some(items) if items.is_empty() || items.iter().any(|x| x.trim().is_empty()) => Err(
+                FieldError::new(field, "expected a non-empty list of non-empty ids"),
+            ),
+            Some(items) if items.len() > usize::from(u16::MAX) => {
+                Err(FieldError::new(field, "expected at most 65535 entries"))
+            }
+            other => Ok(other.clone()),
+        }
+    };
+    if let Some(name) = &g.name {
+        s.group_name = name.clone();
+    }
+    s.project_id = g.project_id.unwrap_or(0);
+    if let Some(vpc) = &g.vpc_id {
+        s.vpc_id = vpc.clone();
+    }
+    if let Some(subnets) = non_empty("group.subnet_ids", &g.subnet_ids)? {
+        s.subnet_ids = subnets;
+    }
+    if let Some(zones) = non_empty("group.zones", &g.zones)? {
+        s.zones = zones;
+    }
+    s.tags = g.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    s.forward_load_balancers = g
+        .load_balancers
+        .iter()
+        .map(|lb| ForwardLb {
+            load_balancer_id: lb.id.clone(),
+            listener_id: lb.listener_id.clone(),
+            location_id: lb.location_id.clone().unwrap_or_default(),
+            region: lb.region.clone().unwrap_or_default(),
+            targets: vec![(lb.port.unwrap_or(80), lb.weight.unwrap_or(10))],
+        })
+        .collect();
+    s.classic_load_balancer_ids = g.classic_load_balancer_ids.clone();
+    let quota = |field: &str,
+                 max: Option<u64>,
+                 count: Option<u64>,
+                 default_max: u64|
+     -> R<(u64, u64)> {
+        let max = max.unwrap_or(default_max);
+        let count = count.unwrap_or(1);
+        if count == 0 || count > max {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "expected 1 <= count <= quota (the scenario's group is one), found {count} of {max}"
+                ),
+            ));
+        }
+        Ok((max, count))
+    };
+    (s.max_groups, s.groups) = quota(
+        "group.account_groups",
+        g.account_max_groups,
+        g.account_groups,
+        s.max_groups,
+    )?;
+    (s.max_launch_configurations, s.launch_configurations) = quota(
+        "group.account_launch_configurations",
+        g.account_max_launch_configurations,
+        g.account_launch_configurations,
+        s.max_launch_configurations,
+    )?;
+    Ok(s)
+}
+
+/// An instance's zone: an index into the group's zones (OQ-89).
+fn zone_index(surface: &crate::model::surface::Surface, field: &str, zone: Option<&str>) -> R<u16> {
+    match zone {
+        None => Ok(0),
+        Some(z) => surface
+            .zones
+            .iter()
+            .position(|x| x == z)
+            .map(|p| p as u16)
+            .ok_or_else(|| {
+                FieldError::new(
+                    format!("{field}.zone"),
+                    format!(
+                        "expected one of group.zones ({}), found {z:?}",
+                        surface.zones.join(", ")
+                    ),
+                )
+            }),
+    }
 }
 
 /// §6.2: at most 10 hooks and 100 scaling policies per group; §6.8: heartbeat 30–7200 s.
@@ -1117,6 +1234,7 @@ fn resolve_lc_change(
         host_name_settings: c.host_name_settings.clone(),
         login_settings: c.login_settings.clone(),
         instance_types: c.instance_type.clone().map(|t| vec![t]),
+        stored: Default::default(),
     };
     if request == (ModifyLaunchConfigurationRequest::default()) {
         return Err(FieldError::new(

@@ -484,7 +484,11 @@ impl Simulation {
             | Action::CompleteLifecycleAction
             | Action::ExecuteScalingPolicy
             | Action::DescribeAutoScalingGroups
-            | Action::DescribeAutoScalingInstances => false,
+            | Action::DescribeAutoScalingInstances
+            | Action::DescribeAutoScalingActivities
+            | Action::DescribeLaunchConfigurations
+            | Action::DescribeLifecycleHooks
+            | Action::DescribeAccountLimits => false,
             Action::StartInstanceRefresh
             | Action::StopInstanceRefresh
             | Action::ResumeInstanceRefresh

@@ -27,5 +27,6 @@ mod serve;
 mod serve_agrees_with_run;
 mod serve_common;
 mod serve_load;
+mod serve_surface;
 mod stream;
 mod sweep;
