@@ -82,5 +82,25 @@ fn synthetic_1m(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, large_2000, synthetic_1m);
+/// A group whose desired capacity is far below its size (issue 10): the scale-in of 19,992
+/// instances when the refresh ends, beside the same group at desired = size (no scale-in). Both
+/// must grow linearly with the size (the scale-in was O(n²): 50,000 instances took 6 s).
+fn desired_below_size(c: &mut Criterion) {
+    let low = load_scenario(Path::new("benches/desired-below-size.toml")).expect("bench scenario");
+    let mut full = low.clone();
+    full.world.desired_capacity = full.world.instances.len() as u32;
+    let mut group = c.benchmark_group("desired_below_size");
+    group.sample_size(10);
+    for (name, scenario) in [("desired_8", &low), ("desired_size", &full)] {
+        let prepared = Prepared::new(scenario).expect("prepares");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(run_digest(black_box(&prepared), scenario.seed, 800).expect("runs"))
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, large_2000, synthetic_1m, desired_below_size);
 criterion_main!(benches);

@@ -196,9 +196,8 @@ impl World {
     /// The (activity, item) refreshing this instance right now, if any.
     pub fn instance_in_flight(&self, instance: u32) -> Option<(u32, usize)> {
         self.activities.iter().enumerate().find_map(|(a, act)| {
-            act.items
-                .iter()
-                .position(|it| it.instance == instance && it.status.is_in_flight())
+            act.items_of(instance)
+                .find(|&i| act.items[i].status.is_in_flight())
                 .map(|i| (a as u32, i))
         })
     }
@@ -229,21 +228,16 @@ impl World {
             cause,
         });
         for a in 0..self.activities.len() as u32 {
-            let pending: Vec<usize> = self.activities[a as usize]
-                .items
-                .iter()
-                .enumerate()
-                .filter(|(_, it)| {
-                    it.instance == instance
-                        && matches!(
-                            it.status,
-                            InstanceStatus::Waiting
-                                | InstanceStatus::Init
-                                | InstanceStatus::Running
-                        )
-                        && it.step != Step::RemovingOld
+            let act = &self.activities[a as usize];
+            let pending: Vec<usize> = act
+                .items_of(instance)
+                .filter(|&i| {
+                    let it = &act.items[i];
+                    matches!(
+                        it.status,
+                        InstanceStatus::Waiting | InstanceStatus::Init | InstanceStatus::Running
+                    ) && it.step != Step::RemovingOld
                 })
-                .map(|(i, _)| i)
                 .collect();
             for i in pending {
                 let was_in_flight = self.activities[a as usize].items[i].status.is_in_flight();

@@ -159,6 +159,7 @@ impl World {
             ended: None,
             cursor: 0,
             batches,
+            by_instance: Activity::index_by_instance(&items),
             items,
             origin,
             init_done: false,

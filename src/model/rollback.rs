@@ -153,10 +153,7 @@ impl World {
                 ),
             ));
         }
-        let foreign_activity = self.scaling_activities.iter().any(|s| {
-            s.status == crate::api::ScalingActivityStatus::Running
-                && s.refresh_activity != Some(origin)
-        });
+        let foreign_activity = self.other_scaling_activity_runs(origin);
         if foreign_activity {
             return Err(ApiError::new(
                 ErrorCode::ResourceUnavailableAutoScalingGroupInActivity,

@@ -433,6 +433,10 @@ pub struct Activity {
     pub cursor: u32,
     pub batches: Vec<Batch>,
     pub items: Vec<Item>,
+    /// Indices into `items` ordered by (instance, index): an instance's items are found in
+    /// O(log n), not by a scan (a scale-in of n instances after a refresh of n was O(n²)).
+    /// `items` never grows and an item's instance never changes after creation.
+    pub by_instance: Vec<u32>,
     pub origin: Option<u32>,
     pub init_done: bool,
     /// OQ-13 `batch_gap` after each batch (AUTOMATIC), drawn at creation.
@@ -469,6 +473,24 @@ impl Activity {
     pub fn batch_items(&self, batch: u32) -> Range<usize> {
         let r = &self.batches[batch as usize].items;
         r.start as usize..r.end as usize
+    }
+
+    /// The `by_instance` index of `items`.
+    pub fn index_by_instance(items: &[Item]) -> Vec<u32> {
+        let mut index: Vec<u32> = (0..items.len() as u32).collect();
+        index.sort_unstable_by_key(|&i| (items[i as usize].instance, i));
+        index
+    }
+
+    /// Indices of `instance`'s items, in item order.
+    pub fn items_of(&self, instance: u32) -> impl Iterator<Item = usize> + '_ {
+        let first = self
+            .by_instance
+            .partition_point(|&i| self.items[i as usize].instance < instance);
+        self.by_instance[first..]
+            .iter()
+            .take_while(move |&&i| self.items[i as usize].instance == instance)
+            .map(|&i| i as usize)
     }
 }
 
@@ -507,6 +529,10 @@ pub struct World {
     pub launch_configs: Vec<LaunchConfig>,
     pub activities: Vec<Activity>,
     pub scaling_activities: Vec<ScalingActivity>,
+    /// Indices of the RUNNING scaling activities (a handful): the checks below run at every
+    /// step, and a refresh retried forever adds a scaling activity per retry (a scan of all of
+    /// them made such a run quadratic).
+    running_scaling: Vec<u32>,
     pub missing_images: BTreeSet<Sym>,
     pub bad_images: BTreeSet<Sym>,
     pub role_authorized: bool,
@@ -560,6 +586,7 @@ impl World {
             }],
             activities: Vec::new(),
             scaling_activities: Vec::new(),
+            running_scaling: Vec::new(),
             missing_images: BTreeSet::new(),
             bad_images: BTreeSet::new(),
             role_authorized: spec.role_authorized,
@@ -760,16 +787,14 @@ impl World {
 
     /// OQ-66: whether a scaling activity that is not refresh activity `a`'s own runs.
     pub fn other_scaling_activity_runs(&self, a: u32) -> bool {
-        self.scaling_activities
+        self.running_scaling
             .iter()
-            .any(|s| s.status == ScalingActivityStatus::Running && s.refresh_activity != Some(a))
+            .any(|&s| self.scaling_activities[s as usize].refresh_activity != Some(a))
     }
 
     /// OQ-18: the group is `IN_ACTIVITY` while any scaling activity runs.
     pub fn group_in_activity(&self) -> bool {
-        self.scaling_activities
-            .iter()
-            .any(|s| s.status == ScalingActivityStatus::Running)
+        !self.running_scaling.is_empty()
     }
 
     pub fn set_lifecycle(
@@ -851,6 +876,8 @@ impl World {
             cause,
             related: Vec::new(),
         });
+        let index = (self.scaling_activities.len() - 1) as u32;
+        self.running_scaling.push(index);
         fx.emit(Event::ScalingActivity {
             id,
             activity: refresh_activity.map(|a| self.activities[a as usize].id),
@@ -860,7 +887,7 @@ impl World {
             instances,
             cause,
         });
-        (self.scaling_activities.len() - 1) as u32
+        index
     }
 
     pub fn end_scaling_activity(&mut self, index: u32, to: ScalingActivityStatus, fx: &mut Fx) {
@@ -874,6 +901,8 @@ impl World {
         let from = sa.status;
         sa.status = to;
         sa.ended = Some(fx.now);
+        self.running_scaling.retain(|&s| s != index);
+        let sa = &self.scaling_activities[index as usize];
         fx.emit(Event::ScalingActivity {
             id: sa.id,
             activity: refresh_id,

@@ -91,13 +91,18 @@ fn walk_toml_value(
     }
 }
 
-/// A small scanner over already-valid JSON recording where each key's value starts.
+/// Deepest nesting indexed (serde_json refuses deeper than 128 anyway).
+const MAX_JSON_DEPTH: usize = 256;
+
+/// A small scanner recording where each key's value starts. The text may be invalid JSON past
+/// the point an error was found: every step advances, and nesting is bounded (a million `[`
+/// must not overflow the stack).
 fn json_index(source: &str) -> BTreeMap<String, usize> {
     let mut index = BTreeMap::new();
     let bytes = source.as_bytes();
     let mut pos = 0;
     skip_ws(bytes, &mut pos);
-    json_value(bytes, &mut pos, "", &mut index);
+    json_value(bytes, &mut pos, "", &mut index, 0);
     index
 }
 
@@ -121,9 +126,16 @@ fn json_string(b: &[u8], pos: &mut usize) -> String {
     serde_json::from_str::<String>(&format!("\"{raw}\"")).unwrap_or(raw)
 }
 
-fn json_value(b: &[u8], pos: &mut usize, path: &str, index: &mut BTreeMap<String, usize>) {
+fn json_value(
+    b: &[u8],
+    pos: &mut usize,
+    path: &str,
+    index: &mut BTreeMap<String, usize>,
+    depth: usize,
+) {
     skip_ws(b, pos);
-    if *pos >= b.len() {
+    if *pos >= b.len() || depth > MAX_JSON_DEPTH {
+        *pos = b.len();
         return;
     }
     match b[*pos] {
@@ -145,7 +157,7 @@ fn json_value(b: &[u8], pos: &mut usize, path: &str, index: &mut BTreeMap<String
                 *pos += 1; // ':'
                 let child = join(path, &key);
                 index.insert(child.clone(), key_start);
-                json_value(b, pos, &child, index);
+                json_value(b, pos, &child, index, depth + 1);
             }
         }
         b'[' => {
@@ -164,7 +176,7 @@ fn json_value(b: &[u8], pos: &mut usize, path: &str, index: &mut BTreeMap<String
                 let child = format!("{path}[{i}]");
                 let start = *pos;
                 index.insert(child.clone(), start);
-                json_value(b, pos, &child, index);
+                json_value(b, pos, &child, index, depth + 1);
                 if *pos == start {
                     // A byte no value starts with (`[}` in malformed text): step over it, or
                     // the loop would index `x[0]`, `x[1]`, … forever (found by fuzzing).
@@ -196,7 +208,7 @@ mod tests {
         let text = r#"{"actions":[{"nope":1}],"x":[}"#;
         let mut index = BTreeMap::new();
         let mut pos = 0;
-        json_value(text.as_bytes(), &mut pos, "", &mut index);
+        json_value(text.as_bytes(), &mut pos, "", &mut index, 0);
         assert!(pos >= text.len(), "the scan reaches the end");
         assert!(index.len() < 10, "{index:?}");
     }
@@ -220,6 +232,16 @@ mod tests {
             locate(src, false, "actions[1].when.missing").unwrap().line,
             9
         );
+    }
+
+    #[test]
+    fn invalid_json_after_the_error_is_indexed_in_bounded_steps() {
+        // fuzz finding locate-json-hang: a `}` inside an array used to loop forever.
+        let src = r#"{"actions":[{"nope":1}],"x":[}"#;
+        assert_eq!(locate(src, true, "actions[0].nope").unwrap().column, 14);
+        // Deep nesting past the error stops at MAX_JSON_DEPTH instead of overflowing the stack.
+        let deep = format!("{{\"a\": [1], \"b\": {}", "[".repeat(1_000_000));
+        assert_eq!(locate(&deep, true, "a[0]").unwrap().column, 8);
     }
 
     #[test]

@@ -219,3 +219,16 @@ fn an_error_about_the_whole_file_points_at_its_start() {
     assert_eq!((e.line, e.column), (Some(1), Some(1)), "{e}");
     assert!(e.message.contains("missing field `group`"), "{e}");
 }
+
+#[test]
+fn a_field_error_in_json_nested_too_deep_further_on_is_located_without_overflow() {
+    // Locating the error indexes the rest of the text: a million `[` after it must be stepped
+    // through at a bounded depth, not recursed into until the stack overflows.
+    let deep = format!(
+        "{{\"actions\":[{{\"nope\":1}}],\"x\":{}",
+        "[".repeat(1_000_000)
+    );
+    let e = parse_scenario("f.json", &deep).unwrap_err();
+    assert_eq!(e.field, "actions[0].nope", "{e}");
+    assert_eq!((e.line, e.column), (Some(1), Some(14)), "{e}");
+}
