@@ -306,7 +306,7 @@ pub fn serve_http(data: &[u8]) {
         headers_max: serve.headers_max,
         body_bytes_max: 64 * 1024,
         idle_timeout: serve.idle_timeout,
-        read_timeout: serve.read_timeout,
+        request_deadline: serve.request_deadline,
     };
     let mut connection = Connection::new(Wire {
         input: data,

@@ -1,11 +1,19 @@
 //! A small HTTP/1.1 server side: read one request at a time from a connection (keep-alive,
-//! `Expect: 100-continue`), within hard limits on the head, the headers and the body; write
-//! responses with a `Content-Length`. Parsing is `httparse` (the parser hyper uses); everything
-//! else is here so that every limit is ours to set and test.
+//! `Expect: 100-continue`), within hard limits on the head, the headers and the body and a
+//! deadline for the whole request; write responses with a `Content-Length`. Parsing is
+//! `httparse` (the parser hyper uses); everything else is here so that every limit is ours to
+//! set and test.
 //!
-//! Why not a server crate: `tiny_http` serves each connection on a thread of an unbounded pool
-//! and sets no header-size limit; `hyper`/`axum` bring an async runtime to what is a loopback
-//! test server. A fixed worker pool over `httparse` keeps every limit explicit and tested.
+//! Why not a server crate: ARCHITECTURE.md, "serve's HTTP layer". In short: `tiny_http` serves
+//! each connection on a thread of an unbounded pool and sets no header-size limit; `hyper` 1.x
+//! needs tokio and still leaves the body deadline to us. A fixed worker pool over `httparse`
+//! keeps every limit explicit and tested.
+//!
+//! The request deadline: a worker serves one connection, so a client that trickles its request
+//! in (a byte every few seconds) would hold its worker as long as it likes under a per-read
+//! timeout. Instead, a request must arrive whole — head and body — within `request_deadline`
+//! of its first byte (a connection's first request: of the worker taking the connection up);
+//! past it the client gets 408 and the connection closes.
 //!
 //! Request bodies come with a `Content-Length` (the SDKs and tccli) or `Transfer-Encoding:
 //! chunked` (RFC 9112 §7.1: sizes in hex, extensions ignored, trailers read and dropped), under
@@ -14,7 +22,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Limits applied while reading one request.
 #[derive(Debug, Clone, Copy)]
@@ -25,8 +33,9 @@ pub struct ReadLimits {
     pub body_bytes_max: usize,
     /// How long a connection may stay idle between two requests.
     pub idle_timeout: Duration,
-    /// How long reading one request, once started, may stall.
-    pub read_timeout: Duration,
+    /// How long one request, head and body, may take to arrive from its first byte (for a
+    /// connection's first request: from the first read).
+    pub request_deadline: Duration,
 }
 
 /// One request as read from the wire. Header names keep their case; look-ups ignore it.
@@ -82,6 +91,8 @@ pub enum ReadError {
     HeadTooLarge,
     /// Not HTTP/1.x, a bad `Content-Length` or chunked body (answered 400).
     Malformed(String),
+    /// The request had started but did not arrive whole within the deadline (answered 408).
+    Deadline(Duration),
 }
 
 /// A response: status, content type, body, and whether to close the connection after it.
@@ -131,6 +142,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         409 => "Conflict",
         411 => "Length Required",
         413 => "Content Too Large",
@@ -158,10 +170,19 @@ impl Stream for TcpStream {
     }
 }
 
+/// When the request being read must have arrived whole, and the deadline it came from.
+#[derive(Debug, Clone, Copy)]
+struct By {
+    at: Instant,
+    allowed: Duration,
+}
+
 /// One client connection: the stream and the bytes read past the current request.
 pub struct Connection<S: Stream = TcpStream> {
     stream: S,
     pending: Vec<u8>,
+    /// Requests whose head was read: the first one's deadline runs from the first read.
+    requests_started: u64,
 }
 
 const READ_CHUNK_BYTES: usize = 8 * 1024;
@@ -171,16 +192,19 @@ impl<S: Stream> Connection<S> {
         Connection {
             stream,
             pending: Vec::new(),
+            requests_started: 0,
         }
     }
 
     /// Reads the next request. `Err(ReadError::Closed)` at a clean end of the connection.
     pub fn read_request(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
-        let mut request = self.read_head(limits)?;
+        let by = self.await_request(limits)?;
+        self.requests_started += 1;
+        let mut request = self.read_head(limits, by)?;
         let length = match body_framing(&request)? {
             Framing::Chunked => {
                 self.continue_if_expected(&request)?;
-                request.body = self.read_chunked(limits.body_bytes_max)?;
+                request.body = self.read_chunked(limits.body_bytes_max, by)?;
                 return Ok(request);
             }
             Framing::Length(length) => length,
@@ -192,8 +216,42 @@ impl<S: Stream> Connection<S> {
             return Ok(request);
         }
         self.continue_if_expected(&request)?;
-        request.body = Body::Complete(self.read_body(length as usize)?);
+        request.body = Body::Complete(self.read_body(length as usize, by)?);
         Ok(request)
+    }
+
+    /// Waits for the next request to start and returns the instant by which it must have
+    /// arrived whole. A connection's first request has no idle allowance: its deadline runs
+    /// from now. Later ones may wait `idle_timeout` for their first byte (`Closed` after it).
+    fn await_request(&mut self, limits: &ReadLimits) -> Result<By, ReadError> {
+        let from_now = || By {
+            at: Instant::now() + limits.request_deadline,
+            allowed: limits.request_deadline,
+        };
+        if self.requests_started == 0 || !self.pending.is_empty() {
+            return Ok(from_now());
+        }
+        self.set_timeout(limits.idle_timeout)?;
+        match self.fill() {
+            Ok(0) => Err(ReadError::Closed),
+            Ok(_) => Ok(from_now()),
+            Err(e) if is_timeout(&e) => Err(ReadError::Closed),
+            Err(e) => Err(ReadError::Io(e)),
+        }
+    }
+
+    /// Reads more bytes, waiting at most until the deadline: `ReadError::Deadline` past it.
+    fn fill_by(&mut self, by: By) -> Result<usize, ReadError> {
+        let left = by.at.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ReadError::Deadline(by.allowed));
+        }
+        self.set_timeout(left)?;
+        match self.fill() {
+            Ok(n) => Ok(n),
+            Err(e) if is_timeout(&e) => Err(ReadError::Deadline(by.allowed)),
+            Err(e) => Err(ReadError::Io(e)),
+        }
     }
 
     fn continue_if_expected(&mut self, request: &Request) -> Result<(), ReadError> {
@@ -211,10 +269,10 @@ impl<S: Stream> Connection<S> {
 
     /// A chunked body: `Body::TooLarge` (with the bytes declared so far) as soon as the chunk
     /// sizes add up to more than `body_bytes_max`; the rest is not read (the connection closes).
-    fn read_chunked(&mut self, body_bytes_max: usize) -> Result<Body, ReadError> {
+    fn read_chunked(&mut self, body_bytes_max: usize, by: By) -> Result<Body, ReadError> {
         let mut body = Vec::new();
         loop {
-            let line = self.read_line()?;
+            let line = self.read_line(by)?;
             let size_text = line.split(';').next().unwrap_or("").trim();
             if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(ReadError::Malformed(format!(
@@ -226,7 +284,7 @@ impl<S: Stream> Connection<S> {
             })?;
             if size == 0 {
                 // Trailer fields up to the empty line: read and dropped.
-                while !self.read_line()?.is_empty() {}
+                while !self.read_line(by)?.is_empty() {}
                 return Ok(Body::Complete(body));
             }
             let declared = body.len() as u64 + size;
@@ -235,9 +293,9 @@ impl<S: Stream> Connection<S> {
                     declared_bytes: declared,
                 });
             }
-            let data = self.read_body(size as usize)?;
+            let data = self.read_body(size as usize, by)?;
             body.extend_from_slice(&data);
-            if !self.read_line()?.is_empty() {
+            if !self.read_line(by)?.is_empty() {
                 return Err(ReadError::Malformed(
                     "a chunk is longer than its declared size".into(),
                 ));
@@ -246,7 +304,7 @@ impl<S: Stream> Connection<S> {
     }
 
     /// One CRLF-terminated line of a chunked body (without the CRLF), at most 4 KiB.
-    fn read_line(&mut self) -> Result<String, ReadError> {
+    fn read_line(&mut self, by: By) -> Result<String, ReadError> {
         const LINE_BYTES_MAX: usize = 4096;
         loop {
             if let Some(end) = self.pending.windows(2).position(|w| w == b"\r\n") {
@@ -257,16 +315,13 @@ impl<S: Stream> Connection<S> {
             if self.pending.len() > LINE_BYTES_MAX {
                 return Err(ReadError::Malformed("a chunk line is too long".into()));
             }
-            match self.fill() {
-                Ok(0) => return Err(ReadError::Malformed("the chunked body is truncated".into())),
-                Ok(_) => {}
-                Err(e) => return Err(ReadError::Io(e)),
+            if self.fill_by(by)? == 0 {
+                return Err(ReadError::Malformed("the chunked body is truncated".into()));
             }
         }
     }
 
-    fn read_head(&mut self, limits: &ReadLimits) -> Result<Request, ReadError> {
-        self.set_timeout(limits.idle_timeout)?;
+    fn read_head(&mut self, limits: &ReadLimits, by: By) -> Result<Request, ReadError> {
         loop {
             if let Some(request) = self.parse_head(limits)? {
                 return Ok(request);
@@ -275,14 +330,15 @@ impl<S: Stream> Connection<S> {
                 return Err(ReadError::HeadTooLarge);
             }
             let started = !self.pending.is_empty();
-            match self.fill() {
+            match self.fill_by(by) {
                 Ok(0) if started => {
                     return Err(ReadError::Malformed("the request head is truncated".into()));
                 }
                 Ok(0) => return Err(ReadError::Closed),
-                Ok(_) => self.set_timeout(limits.read_timeout)?,
-                Err(e) if !started && is_timeout(&e) => return Err(ReadError::Closed),
-                Err(e) => return Err(ReadError::Io(e)),
+                Ok(_) => {}
+                // A first request that never started: the client just went quiet.
+                Err(ReadError::Deadline(_)) if !started => return Err(ReadError::Closed),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -330,12 +386,10 @@ impl<S: Stream> Connection<S> {
         Ok(Some(request))
     }
 
-    fn read_body(&mut self, length: usize) -> Result<Vec<u8>, ReadError> {
+    fn read_body(&mut self, length: usize, by: By) -> Result<Vec<u8>, ReadError> {
         while self.pending.len() < length {
-            match self.fill() {
-                Ok(0) => return Err(ReadError::Malformed("the request body is truncated".into())),
-                Ok(_) => {}
-                Err(e) => return Err(ReadError::Io(e)),
+            if self.fill_by(by)? == 0 {
+                return Err(ReadError::Malformed("the request body is truncated".into()));
             }
         }
         let rest = self.pending.split_off(length);
@@ -382,12 +436,17 @@ impl<S: Stream> Connection<S> {
     /// Closes after a response the client may still be sending a body for: stop writing, read
     /// and drop what arrives (up to a bound), then close. Closing at once with unread bytes would
     /// reset the connection, and the client could lose the response.
+    /// `timeout` bounds the whole drain (a trickling client cannot stretch it).
     pub fn linger_close(mut self, drain_bytes_max: usize, timeout: Duration) {
         let _ = self.stream.shutdown(Shutdown::Write);
-        let _ = self.stream.set_read_timeout(Some(timeout));
+        let end = Instant::now() + timeout;
         let mut drained = 0usize;
         let mut chunk = [0u8; READ_CHUNK_BYTES];
         while drained < drain_bytes_max {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
             match self.stream.read(&mut chunk) {
                 Ok(0) | Err(_) => break,
                 Ok(n) => drained += n,
@@ -482,6 +541,15 @@ pub fn response_to_read_error(error: &ReadError) -> Option<Response> {
             ErrorCode::UnsupportedProtocol,
             format!("HTTP(S) request protocol error: {why}."),
         ),
+        ReadError::Deadline(allowed) => envelope(
+            408,
+            ErrorCode::UnsupportedProtocol,
+            format!(
+                "HTTP(S) request protocol error: the request did not arrive whole within {} ms \
+                 of its first byte; the connection is closed.",
+                allowed.as_millis()
+            ),
+        ),
     }
 }
 
@@ -489,6 +557,7 @@ pub fn response_to_read_error(error: &ReadError) -> Option<Response> {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+    use std::thread;
 
     fn limits() -> ReadLimits {
         ReadLimits {
@@ -496,7 +565,7 @@ mod tests {
             headers_max: 8,
             body_bytes_max: 64,
             idle_timeout: Duration::from_secs(2),
-            read_timeout: Duration::from_secs(2),
+            request_deadline: Duration::from_secs(2),
         }
     }
 
@@ -570,6 +639,102 @@ mod tests {
             assert!(requests.is_empty());
             assert!(matches!(e, ReadError::Malformed(_)), "{e:?}");
         }
+    }
+
+    /// A server side whose client writes `at_once`, then `trickled` a byte every `gap`, then
+    /// keeps the connection open for a while (join the thread after the read).
+    fn trickle(
+        at_once: &'static [u8],
+        trickled: &'static [u8],
+        gap: Duration,
+    ) -> (Connection, thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        client.write_all(at_once).unwrap();
+        let writer = thread::spawn(move || {
+            for b in trickled {
+                if client.write_all(&[*b]).is_err() {
+                    return;
+                }
+                thread::sleep(gap);
+            }
+            thread::sleep(Duration::from_secs(3));
+        });
+        (Connection::new(listener.accept().unwrap().0), writer)
+    }
+
+    fn deadline_limits() -> ReadLimits {
+        ReadLimits {
+            request_deadline: Duration::from_millis(600),
+            idle_timeout: Duration::from_secs(5),
+            ..limits()
+        }
+    }
+
+    #[test]
+    fn a_trickled_head_or_body_stops_at_the_deadline() {
+        // Each byte comes well within any per-read timeout; the whole never within 600 ms.
+        let gap = Duration::from_millis(100);
+        for (at_once, trickled) in [
+            (&b""[..], &b"POST / HTTP/1.1\r\nHost: x\r\n\r\n"[..]),
+            (
+                b"POST / HTTP/1.1\r\nContent-Length: 9\r\n\r\n",
+                b"123456789",
+            ),
+        ] {
+            let (mut conn, writer) = trickle(at_once, trickled, gap);
+            let started = Instant::now();
+            let error = conn.read_request(&deadline_limits()).unwrap_err();
+            let took = started.elapsed();
+            assert!(
+                matches!(error, ReadError::Deadline(d) if d.as_millis() == 600),
+                "{error:?}"
+            );
+            assert!(took >= Duration::from_millis(590), "{took:?}");
+            assert!(took < Duration::from_millis(2500), "{took:?}");
+            let response = response_to_read_error(&error).expect("answered");
+            assert_eq!(response.status, 408);
+            assert!(response.close);
+            let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+            assert_eq!(body["Response"]["Error"]["Code"], "UnsupportedProtocol");
+            let message = body["Response"]["Error"]["Message"].as_str().unwrap();
+            assert!(message.contains("within 600 ms"), "{message}");
+            drop(conn);
+            writer.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn the_deadline_runs_from_a_later_requests_first_byte_not_the_idle_wait() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut conn = Connection::new(listener.accept().unwrap().0);
+        client.write_all(b"GET /a HTTP/1.1\r\n\r\n").unwrap();
+        assert_eq!(conn.read_request(&deadline_limits()).unwrap().path, "/a");
+        // Idle for longer than the deadline (within the idle timeout), then a prompt request.
+        let writer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(900));
+            client.write_all(b"GET /b HTTP/1.1\r\n\r\n").unwrap();
+            client
+        });
+        assert_eq!(conn.read_request(&deadline_limits()).unwrap().path, "/b");
+        drop(writer.join().unwrap());
+    }
+
+    #[test]
+    fn a_first_request_that_never_starts_closes_quietly_at_the_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut conn = Connection::new(listener.accept().unwrap().0);
+        let started = Instant::now();
+        let error = conn.read_request(&deadline_limits()).unwrap_err();
+        assert!(matches!(error, ReadError::Closed), "{error:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "not the idle timeout"
+        );
+        assert!(response_to_read_error(&error).is_none());
+        drop(client);
     }
 
     #[test]

@@ -50,8 +50,10 @@ pub struct ServeLimits {
     pub queue: usize,
     /// An idle keep-alive connection is closed after this long.
     pub idle_timeout: Duration,
-    /// A request that stalls this long while being read is dropped.
-    pub read_timeout: Duration,
+    /// A request must arrive whole (head and body) this long after its first byte, a
+    /// connection's first request this long after a worker takes the connection up (408 and
+    /// close otherwise), so a trickling client holds a worker no longer than this.
+    pub request_deadline: Duration,
     pub requests_per_connection_max: u64,
     pub session: SessionLimits,
 }
@@ -65,7 +67,7 @@ pub const DEFAULT_LIMITS: ServeLimits = ServeLimits {
     workers: 64,
     queue: 64,
     idle_timeout: Duration::from_secs(15),
-    read_timeout: Duration::from_secs(10),
+    request_deadline: Duration::from_secs(10),
     requests_per_connection_max: 1_000_000,
     session: DEFAULT_SESSION_LIMITS,
 };
@@ -238,7 +240,7 @@ fn read_limits(limits: &ServeLimits) -> ReadLimits {
         headers_max: limits.headers_max,
         body_bytes_max: limits.body_bytes_max,
         idle_timeout: limits.idle_timeout,
-        read_timeout: limits.read_timeout,
+        request_deadline: limits.request_deadline,
     }
 }
 
