@@ -84,6 +84,33 @@ impl Action {
         }
     }
 
+    /// The read-only Describe actions, whose successful responses a timeline keeps.
+    pub fn is_describe(self) -> bool {
+        match self {
+            Action::DescribeRefreshActivities
+            | Action::DescribeAutoScalingGroups
+            | Action::DescribeAutoScalingInstances
+            | Action::DescribeAutoScalingActivities
+            | Action::DescribeLaunchConfigurations
+            | Action::DescribeLifecycleHooks
+            | Action::DescribeAccountLimits => true,
+            Action::StartInstanceRefresh
+            | Action::StopInstanceRefresh
+            | Action::ResumeInstanceRefresh
+            | Action::CancelInstanceRefresh
+            | Action::RollbackInstanceRefresh
+            | Action::EnableAutoScalingGroup
+            | Action::DisableAutoScalingGroup
+            | Action::RemoveInstances
+            | Action::DetachInstances
+            | Action::ScaleInInstances
+            | Action::ScaleOutInstances
+            | Action::ModifyLaunchConfigurationAttributes
+            | Action::CompleteLifecycleAction
+            | Action::ExecuteScalingPolicy => false,
+        }
+    }
+
     /// Actions that change state and so need the `AS_QCSRole` role (§3.11: all refresh
     /// actions except Describe).
     pub fn needs_service_role(self) -> bool {

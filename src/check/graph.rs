@@ -92,7 +92,7 @@ pub fn instance_reachable(from: InstanceStatus, to: InstanceStatus) -> bool {
     match from {
         Waiting | Failed | Init | Running => match to {
             Waiting => matches!(from, Failed | Init | Running),
-            _ => true,
+            Init | Running | Successful | Failed | Cancelled | NotFound => true,
         },
         Successful | Cancelled | NotFound => false,
     }

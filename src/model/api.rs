@@ -37,30 +37,16 @@ impl World {
         });
         let (result, activity) = self.dispatch(action, body, draws, fx);
         self.settle(draws, fx);
-        let response = match (&result, action) {
-            (
-                Ok(_),
-                Action::DescribeRefreshActivities
-                | Action::DescribeAutoScalingGroups
-                | Action::DescribeAutoScalingInstances
-                | Action::DescribeAutoScalingActivities
-                | Action::DescribeLaunchConfigurations
-                | Action::DescribeLifecycleHooks
-                | Action::DescribeAccountLimits,
-            ) => {
-                let envelope = crate::api::ApiResponse {
-                    request_id: self.names.get(request_id).to_string(),
-                    result: result.clone(),
-                }
-                .to_json();
-                Some(
-                    serde_json::to_string(&envelope)
-                        .expect("JSON values always serialize")
-                        .into_boxed_str(),
-                )
+        let response = (result.is_ok() && action.is_describe()).then(|| {
+            let envelope = crate::api::ApiResponse {
+                request_id: self.names.get(request_id).to_string(),
+                result: result.clone(),
             }
-            _ => None,
-        };
+            .to_json();
+            serde_json::to_string(&envelope)
+                .expect("JSON values always serialize")
+                .into_boxed_str()
+        });
         fx.emit(Event::ApiResult {
             request_id,
             action,

@@ -547,17 +547,33 @@ impl World {
         if !item.status.is_in_flight() {
             return;
         }
-        match (transition, item.step) {
-            // OQ-14: ABANDON on the terminating hook: the reinstall goes on anyway.
-            (LifecycleTransition::InstanceTerminating, Step::TerminatingHooks) => {
-                self.start_reinstall(a, i, fx)
-            }
-            (LifecycleTransition::InstanceLaunching, Step::LaunchingHooks) => match result {
-                LifecycleActionResult::Continue => self.check_health(a, i, draws, fx),
-                // OQ-14: ABANDON on the launching hook fails the refresh; the instance is kept.
-                LifecycleActionResult::Abandon => self.fail_item(a, i, Msg::HookAbandoned, fx),
+        // A hook run that ends after its item left the hooks step (stopped, cancelled, or a
+        // run of the other transition) changes nothing.
+        match transition {
+            LifecycleTransition::InstanceTerminating => match item.step {
+                // OQ-14: ABANDON on the terminating hook: the reinstall goes on anyway.
+                Step::TerminatingHooks => self.start_reinstall(a, i, fx),
+                Step::Idle
+                | Step::Reinstalling
+                | Step::LaunchingHooks
+                | Step::AwaitingHealth
+                | Step::Creating
+                | Step::RemovingOld => {}
             },
-            _ => {}
+            LifecycleTransition::InstanceLaunching => match item.step {
+                Step::LaunchingHooks => match result {
+                    LifecycleActionResult::Continue => self.check_health(a, i, draws, fx),
+                    // OQ-14: ABANDON on the launching hook fails the refresh; the instance is
+                    // kept.
+                    LifecycleActionResult::Abandon => self.fail_item(a, i, Msg::HookAbandoned, fx),
+                },
+                Step::Idle
+                | Step::TerminatingHooks
+                | Step::Reinstalling
+                | Step::AwaitingHealth
+                | Step::Creating
+                | Step::RemovingOld => {}
+            },
         }
     }
 

@@ -13,6 +13,25 @@ use crate::api::{
 };
 use crate::timeline::{Phase, StatusCause, Sym};
 
+/// Why a rollback is created; it decides how a still-open origin ends (OQ-26).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RollbackCause {
+    /// RollbackInstanceRefresh: the paused origin is cancelled.
+    Requested,
+    /// FailProcess AUTO_ROLLBACK: the origin goes FAILED.
+    Auto,
+}
+
+impl RollbackCause {
+    /// The origin's final status and the cause recorded with it.
+    fn origin_end(self) -> (ActivityStatus, StatusCause) {
+        match self {
+            RollbackCause::Requested => (ActivityStatus::Cancelled, StatusCause::RolledBack),
+            RollbackCause::Auto => (ActivityStatus::Failed, StatusCause::AutoRollback),
+        }
+    }
+}
+
 impl World {
     /// The rollback set R of OQ-25 step 7: origin instances that were SUCCESSFUL, FAILED, INIT or
     /// RUNNING and are still in the group, in batch order (OQ-2), each with the image to restore.
@@ -216,7 +235,7 @@ impl World {
             origin,
             settings,
             members,
-            StatusCause::RolledBack,
+            RollbackCause::Requested,
             draws,
             fx,
         ))
@@ -229,7 +248,7 @@ impl World {
         origin: u32,
         settings: RefreshSettings,
         members: Vec<(u32, Option<Sym>)>,
-        origin_cause: StatusCause,
+        cause: RollbackCause,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> u32 {
@@ -249,10 +268,7 @@ impl World {
             // §1.5 rule 5, OQ-24: the origin ends cancelled (or FAILED, OQ-26), so its MaxSurge
             // instances are destroyed, as for any cancel (AUTO_ROLLBACK already did it).
             self.clean_up_surge(origin, draws, fx);
-            let to = match origin_cause {
-                StatusCause::AutoRollback => ActivityStatus::Failed,
-                _ => ActivityStatus::Cancelled,
-            };
+            let (to, origin_cause) = cause.origin_end();
             self.set_status(origin, to, origin_cause, fx);
         }
         rollback
@@ -277,6 +293,6 @@ impl World {
             check_instance_target_health: origin.check_instance_target_health,
             check_instance_target_health_timeout_s: origin.check_instance_target_health_timeout_s,
         };
-        self.create_rollback(a, settings, members, StatusCause::AutoRollback, draws, fx);
+        self.create_rollback(a, settings, members, RollbackCause::Auto, draws, fx);
     }
 }

@@ -304,9 +304,13 @@ impl Simulation {
         let result = self
             .world
             .submit(rid, action, body, &mut self.draws, &mut self.fx);
-        let activity = self.fx.events.iter().rev().find_map(|e| match e {
-            Event::ApiResult { activity, .. } => *activity,
-            _ => None,
+        // The activity the call named or created is on its ApiResult, the last one emitted.
+        let activity = self.fx.events.iter().rev().find_map(|e| {
+            if let Event::ApiResult { activity, .. } = e {
+                *activity
+            } else {
+                None
+            }
         });
         self.flush(sink);
         let response = ApiResponse { request_id, result };
@@ -314,9 +318,10 @@ impl Simulation {
         if let Some(id) = id {
             self.action_results.insert(id.to_string(), (activity, code));
         }
-        let created = match &response.result {
-            Ok(ApiOutput::RefreshActivityId(a)) => Some(a.clone()),
-            _ => activity.map(|s| self.world.names.get(s).to_string()),
+        let created = if let Ok(ApiOutput::RefreshActivityId(a)) = &response.result {
+            Some(a.clone())
+        } else {
+            activity.map(|s| self.world.names.get(s).to_string())
         };
         let response_json = response.to_json();
         self.call_bytes = self
@@ -569,7 +574,26 @@ impl Simulation {
             Event::ActivityStatus { .. } => WATCH_ACTIVITY,
             Event::BatchStatus { .. } => WATCH_BATCH,
             Event::InstanceStatus { .. } => WATCH_INSTANCE,
-            _ => return false,
+            // No condition watches these (scenario::Condition has no variant for them).
+            Event::InstanceJoined { .. }
+            | Event::InstanceLeft { .. }
+            | Event::LifeCycle { .. }
+            | Event::Reinstalled { .. }
+            | Event::GroupEnabled { .. }
+            | Event::GroupStatus { .. }
+            | Event::RoleAuthorized { .. }
+            | Event::ScalingActivity { .. }
+            | Event::ActivityCreated { .. }
+            | Event::Phase { .. }
+            | Event::InstanceSkipped { .. }
+            | Event::ApiCall { .. }
+            | Event::ApiResult { .. }
+            | Event::LaunchConfig { .. }
+            | Event::ImageAvailability { .. }
+            | Event::HookStarted { .. }
+            | Event::HookCompleted { .. }
+            | Event::ScalingIgnored { .. }
+            | Event::RunEnd { .. } => return false,
         };
         self.watch_kinds & kind != 0
     }
@@ -580,51 +604,65 @@ impl Simulation {
             if !watch.armed {
                 continue;
             }
-            let hit = match (&watch.condition, event) {
-                (
-                    Condition::ActivityStatus { status, activity },
-                    Event::ActivityStatus {
-                        activity: a, to, ..
-                    },
-                ) => (to == status && self.activity_matches(activity, *a)).then_some(*a),
-                (
-                    Condition::BatchStatus {
-                        status,
-                        batch,
-                        activity,
-                    },
-                    Event::BatchStatus {
-                        activity: a,
-                        batch: b,
-                        to,
-                        ..
-                    },
-                ) => (to == status
-                    && batch.is_none_or(|x| x == *b)
-                    && self.activity_matches(activity, *a))
-                .then_some(*a),
-                (
-                    Condition::InstanceStatus {
-                        status, activity, ..
-                    },
-                    Event::InstanceStatus {
-                        activity: a,
-                        instance,
-                        to,
-                        ..
-                    },
-                ) => (to == status
-                    && watch.instance == Some(*instance)
-                    && self.activity_matches(activity, *a))
-                .then_some(*a),
-                _ => None,
-            };
-            if let Some(activity) = hit {
+            if let Some(activity) = self.hit(watch, event) {
                 fired.push((w, activity));
             }
         }
         for (w, activity) in fired {
             self.fire(w, Some(activity));
+        }
+    }
+
+    /// The activity of `event` when it meets the watch's condition.
+    fn hit(&self, watch: &Watch, event: &Event) -> Option<Sym> {
+        match &watch.condition {
+            Condition::ActivityStatus { status, activity } => {
+                let Event::ActivityStatus {
+                    activity: a, to, ..
+                } = event
+                else {
+                    return None;
+                };
+                (to == status && self.activity_matches(activity, *a)).then_some(*a)
+            }
+            Condition::BatchStatus {
+                status,
+                batch,
+                activity,
+            } => {
+                let Event::BatchStatus {
+                    activity: a,
+                    batch: b,
+                    to,
+                    ..
+                } = event
+                else {
+                    return None;
+                };
+                (to == status
+                    && batch.is_none_or(|x| x == *b)
+                    && self.activity_matches(activity, *a))
+                .then_some(*a)
+            }
+            Condition::InstanceStatus {
+                status, activity, ..
+            } => {
+                let Event::InstanceStatus {
+                    activity: a,
+                    instance,
+                    to,
+                    ..
+                } = event
+                else {
+                    return None;
+                };
+                (to == status
+                    && watch.instance == Some(*instance)
+                    && self.activity_matches(activity, *a))
+                .then_some(*a)
+            }
+            // Fired by on_action_called, not by a record.
+            Condition::ActionCalled { .. } => None,
         }
     }
 
