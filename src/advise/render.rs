@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 pub const ADVICE_JSON: &str = "advice.json";
 pub const ADVICE_SVG: &str = "advice.svg";
+pub const ADVICE_HTML: &str = "report.html";
 
 /// A setting with what a user needs to apply it: the effective `RollingUpdateSettings`, the
 /// whole `StartInstanceRefresh` body and the command that replays its run 0.
@@ -163,13 +164,76 @@ pub fn advice_json(a: &Advice) -> Value {
     })
 }
 
-/// The files of one advice, rendered.
+/// Which asked-for constraints a setting's runs break: more runs fail it than the confidence
+/// allows (so a setting whose runs were cut early names the constraint that stopped it).
+fn broken(plan: &Plan, s: &Stats) -> Vec<&'static str> {
+    let allowed = plan.rule.max_failures().unwrap_or(0);
+    Kind::ALL
+        .into_iter()
+        .filter(|k| match k {
+            Kind::Completes | Kind::MinInService => true,
+            Kind::Deadline => plan.constraints.deadline_ms.is_some(),
+            Kind::MaxSurgeCost => plan.constraints.max_surge_instance_ms.is_some(),
+        })
+        .filter(|k| s.runs.saturating_sub(s.hits[k.index()]) > allowed)
+        .map(Kind::name)
+        .collect()
+}
+
+/// Every setting the search ran, for report.html's candidates table and trade-off: its
+/// numbers, whether it meets every constraint (`feasible`, with all its runs), which it breaks,
+/// and whether it is on the Pareto set or recommended (as advice.json says).
+pub fn candidates_json(a: &Advice) -> Value {
+    let plan = &a.plan;
+    let pareto: Vec<u32> = a.pareto.iter().map(|r| r.stats.id).collect();
+    let recommended = a.recommended.as_ref().map(|r| r.stats.id);
+    let keys: Vec<String> = plan
+        .space
+        .settings
+        .first()
+        .map(|s| s.overrides.iter().map(|o| o.key.short_name()).collect())
+        .unwrap_or_default();
+    let candidates: Vec<Value> = a
+        .evaluated
+        .iter()
+        .map(|s| {
+            let setting = &plan.space.settings[s.id as usize];
+            json!({
+                "id": s.id,
+                "label": setting.label(),
+                "settings": setting.overrides.iter().map(|o| (o.key.short_name(), o.value_json())).collect::<serde_json::Map<_, _>>(),
+                "runs": s.runs,
+                "complete": s.runs == plan.rule.runs,
+                "feasible": s.feasible,
+                "broken": broken(plan, s),
+                "duration_s": {
+                    "p50": seconds(s.duration_p50_ms),
+                    "p90": seconds(s.duration_p90_ms),
+                    "p99": seconds(s.duration_p99_ms),
+                },
+                "min_in_service": { "p1": s.floor_p1, "p50": s.floor_p50 },
+                "surge_instance_hours": fixed(s.surge_hours_mean()),
+                "failure_pause_chance": fixed(f64::from(s.failure_pauses) / f64::from(s.runs.max(1))),
+                "pareto": pareto.contains(&s.id),
+                "recommended": recommended == Some(s.id),
+            })
+        })
+        .collect();
+    json!({ "keys": keys, "candidates": candidates })
+}
+
+/// The files of one advice, rendered: advice.json, advice.svg and report.html (which embeds
+/// the chart and the candidates).
 pub fn files(a: &Advice) -> crate::output::Files {
-    let mut json = serde_json::to_vec_pretty(&advice_json(a)).expect("json");
+    let advice = advice_json(a);
+    let mut json = serde_json::to_vec_pretty(&advice).expect("json");
     json.push(b'\n');
+    let svg = chart(a);
+    let html = crate::report::html::advise_html(&advice, &candidates_json(a), &svg);
     vec![
         (ADVICE_JSON.to_string(), json),
-        (ADVICE_SVG.to_string(), chart(a).into_bytes()),
+        (ADVICE_SVG.to_string(), svg.into_bytes()),
+        (ADVICE_HTML.to_string(), html.into_bytes()),
     ]
 }
 

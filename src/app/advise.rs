@@ -47,7 +47,7 @@ pub struct AdviseArgs {
     /// the scenario's seed).
     #[arg(long)]
     seed: Option<u64>,
-    /// Output directory for advice.json and advice.svg.
+    /// Output directory for advice.json, advice.svg and report.html.
     #[arg(long)]
     out: PathBuf,
     /// Print nothing but errors.

@@ -72,6 +72,10 @@ enum Command {
         /// the invariant check need the timeline in memory and are skipped.
         #[arg(long, requires = "out")]
         stream: bool,
+        /// Time labels of timeline.svg: offsets from the run start, or UTC clock times from
+        /// the scenario's start instant.
+        #[arg(long, default_value = "relative", value_name = "relative|utc")]
+        svg_time: String,
     },
     /// Parse and check a scenario and print the batch plan of its first StartInstanceRefresh,
     /// without running the refresh.
@@ -198,7 +202,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         None => match parse_scenario(DEFAULT_SCENARIO_NAME, DEFAULT_SCENARIO) {
-            Ok(scenario) => run::run_command(&scenario, None, None, false),
+            Ok(scenario) => run::run_command(&scenario, None, None, false, Default::default()),
             Err(e) => fail(&e.to_string()),
         },
         Some(Command::Run {
@@ -209,15 +213,19 @@ pub fn main() -> i32 {
             set,
             floor,
             stream,
-        }) => match load_with_settings(&scenario, &set).and_then(|mut scenario| {
-            if let Some(f) = floor {
-                scenario.floor_permille = crate::sweep::exec::floor_permille(f)?;
-            }
-            Ok(scenario)
-        }) {
-            Ok(scenario) => match out {
+            svg_time,
+        }) => match crate::report::svg::TimeLabels::parse(&svg_time)
+            .map_err(|m| format!("--svg-time: {m}"))
+            .and_then(|labels| Ok((labels, load_with_settings(&scenario, &set)?)))
+            .and_then(|(labels, mut scenario)| {
+                if let Some(f) = floor {
+                    scenario.floor_permille = crate::sweep::exec::floor_permille(f)?;
+                }
+                Ok((labels, scenario))
+            }) {
+            Ok((labels, scenario)) => match out {
                 Some(dir) if stream => run::run_streamed_command(&scenario, seed, &dir, quiet),
-                out => run::run_command(&scenario, seed, out.as_deref(), quiet),
+                out => run::run_command(&scenario, seed, out.as_deref(), quiet, labels),
             },
             Err(e) => fail(&e),
         },

@@ -4,13 +4,20 @@
 
 use super::{EXIT_EXPECTATION_FAILED, EXIT_OK, fail, names};
 use crate::output::write_atomically;
-use crate::report::files::{RUN_OUTPUTS, run_files, run_files_without_timeline};
+use crate::report::files::{RUN_OUTPUTS, run_files_with, run_files_without_timeline};
 use crate::report::summary::summary_text;
+use crate::report::svg::{SvgOptions, TimeLabels};
 use crate::run::run_scenario;
 use crate::scenario::Scenario;
 use std::path::Path;
 
-pub fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, quiet: bool) -> i32 {
+pub fn run_command(
+    scenario: &Scenario,
+    seed: Option<u64>,
+    out: Option<&Path>,
+    quiet: bool,
+    time_labels: TimeLabels,
+) -> i32 {
     let seed = seed.unwrap_or(scenario.seed);
     // The timeline is always kept: every run is checked against the invariants.
     let run = match run_scenario(scenario, seed, true) {
@@ -19,7 +26,11 @@ pub fn run_command(scenario: &Scenario, seed: Option<u64>, out: Option<&Path>, q
     };
     if let Some(dir) = out {
         crate::output::remove_stale_temporaries(dir, |name| RUN_OUTPUTS.contains(&name));
-        let files = match run_files(scenario, &run) {
+        let svg = SvgOptions {
+            time_labels,
+            ..SvgOptions::of(scenario)
+        };
+        let files = match run_files_with(scenario, &run, &svg) {
             Ok(files) => files,
             Err(e) => return fail(&format!("cannot render outputs: {e}")),
         };

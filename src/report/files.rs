@@ -4,12 +4,22 @@
 
 use crate::output::Files;
 use crate::report::summary::summary_json;
+use crate::report::svg::SvgOptions;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use serde_json::{Value, json};
 
-/// Renders every output file of a run in memory.
+/// Renders every output file of a run in memory, the chart with relative time labels.
 pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files> {
+    run_files_with(scenario, run, &SvgOptions::of(scenario))
+}
+
+/// `run_files` with the chart's options (`run --svg-time utc`).
+pub fn run_files_with(
+    scenario: &Scenario,
+    run: &RunResult,
+    svg: &SvgOptions,
+) -> std::io::Result<Files> {
     let timeline = run
         .timeline
         .as_ref()
@@ -25,7 +35,7 @@ pub fn run_files(scenario: &Scenario, run: &RunResult) -> std::io::Result<Files>
     files.extend(run_files_without_timeline(scenario, run, None)?);
     files.push((
         "timeline.svg".into(),
-        crate::report::svg::timeline_svg(run).into_bytes(),
+        crate::report::svg::timeline_svg(run, svg).into_bytes(),
     ));
     let summary = summary_value(scenario, run, None);
     files.push((

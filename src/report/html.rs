@@ -8,7 +8,7 @@
 //! hashed iteration, integers for every time.
 
 use crate::api::{InstanceStatus, LifeCycleState};
-use crate::report::svg::capacity_steps;
+use crate::report::svg::{BatchMarkKind, batch_mark_kind, capacity_steps};
 use crate::run::RunResult;
 use crate::scenario::Scenario;
 use crate::time::{Epoch, SimTime, format_duration_ms};
@@ -20,6 +20,9 @@ use std::fmt::Write as _;
 const CSS: &str = include_str!("html/report.css");
 const RUN_JS: &str = include_str!("html/run.js");
 const SWEEP_JS: &str = include_str!("html/sweep.js");
+const ADVISE_JS: &str = include_str!("html/advise.js");
+/// The sortable table both the sweep and the advise pages use.
+const TABLE_JS: &str = include_str!("html/table.js");
 
 /// JSON for a `<script type="application/json">` element: `<`, `>` and `&` (so no `</script>`
 /// or `<!--` can close or confuse the element) and U+2028/U+2029 are written as `\uXXXX`
@@ -98,6 +101,8 @@ pub fn run_html(
         "end_ms": end_ms,
         "floor_fraction": summary.pointer("/capacity/floor_fraction").cloned().unwrap_or(Value::Null),
         "in_service_before": summary.pointer("/capacity/in_service_before").cloned().unwrap_or(Value::Null),
+        // The threshold of the summary's below_floor_ms (capacity_floor, or run --floor).
+        "threshold_permille": scenario.floor_permille,
         "phase_kinds": PhaseKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
         "activities": data.activities_json(),
         "batches": data.batches_json(),
@@ -374,20 +379,6 @@ fn outcome_name(status: InstanceStatus) -> &'static str {
     }
 }
 
-/// A batch status that ends a batch with failed instances: a later transition out of it is a
-/// retry (OQ-22).
-fn had_failures(status: crate::api::BatchStatus) -> bool {
-    use crate::api::BatchStatus;
-    match status {
-        BatchStatus::Failed | BatchStatus::PartiallySuccessful => true,
-        BatchStatus::Successful
-        | BatchStatus::Cancelled
-        | BatchStatus::Waiting
-        | BatchStatus::Init
-        | BatchStatus::Running => false,
-    }
-}
-
 impl RunData {
     fn build(timeline: &Timeline, end_ms: u64) -> RunData {
         let mut data = RunData::default();
@@ -545,11 +536,11 @@ impl RunData {
         b.size = size;
         b.statuses
             .push(json!([now, from.map(|f| f.as_str()), to.as_str()]));
-        if had_failures(to) {
-            b.failed += 1;
-        }
-        if from.is_some_and(had_failures) {
-            b.retries += 1;
+        // The same marks timeline.svg draws on the batch bar.
+        match batch_mark_kind(from, to) {
+            Some(BatchMarkKind::Failed) => b.failed += 1,
+            Some(BatchMarkKind::Retry) => b.retries += 1,
+            None => {}
         }
     }
 
@@ -753,9 +744,10 @@ impl RunData {
 // ---------------------------------------------------------------------------------------------
 // Sweep report
 
-/// Renders the sweep's `report.html` from its `summary.json` value and its rendered SVG charts
-/// (`(file name, svg)`), embedded inline.
-pub fn sweep_html(summary: &Value, charts: &[(String, String)]) -> String {
+/// Renders the sweep's `report.html` from its `summary.json` value, its trade-off (the
+/// floor-constrained frontier `sweep::tradeoff` computes for `tradeoff.svg` too, as JSON) and
+/// its rendered SVG charts (`(file name, svg)`), embedded inline.
+pub fn sweep_html(summary: &Value, tradeoff: &Value, charts: &[(String, String)]) -> String {
     let name = summary
         .pointer("/scenario/name")
         .and_then(Value::as_str)
@@ -778,10 +770,7 @@ pub fn sweep_html(summary: &Value, charts: &[(String, String)]) -> String {
     body.push_str(SWEEP_CONTROLS);
     body.push_str("<section id=\"charts\"><h2>Charts</h2>\n");
     for (file, svg) in charts {
-        let svg = svg.strip_prefix("<?xml").map_or(svg.as_str(), |rest| {
-            rest.find("?>")
-                .map_or(svg.as_str(), |i| rest[i + 2..].trim_start())
-        });
+        let svg = inline_svg(svg);
         let _ = writeln!(
             body,
             "<figure class=\"svg\" data-file=\"{}\">{svg}<figcaption>{}</figcaption></figure>",
@@ -790,8 +779,178 @@ pub fn sweep_html(summary: &Value, charts: &[(String, String)]) -> String {
         );
     }
     body.push_str("</section>\n");
-    page(&title, &body, summary, SWEEP_JS)
+    let mut data = summary.clone();
+    if let Value::Object(map) = &mut data {
+        map.insert("tradeoff".into(), tradeoff.clone());
+    }
+    page(&title, &body, &data, &format!("{TABLE_JS}{SWEEP_JS}"))
 }
+
+/// An SVG document for inline use: without its XML declaration.
+fn inline_svg(svg: &str) -> &str {
+    svg.strip_prefix("<?xml").map_or(svg, |rest| {
+        rest.find("?>").map_or(svg, |i| rest[i + 2..].trim_start())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Advise report
+
+/// Renders advise's `report.html` from `advice` (the advice.json value), `candidates`
+/// (`advise::render::candidates_json`: every setting the search ran) and `chart` (advice.svg,
+/// embedded inline). The recommendation is plain HTML; the candidates table and the trade-off
+/// are drawn by script from the data blob (the advice with `keys` and `candidates` added).
+pub fn advise_html(advice: &Value, candidates: &Value, chart: &str) -> String {
+    let text = |p: &str| advice.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let title = format!("refreshsim advise — {}", text("/scenario/name"));
+    let mut body = String::new();
+    let _ = writeln!(
+        body,
+        "<header><h1>{}</h1><p class=\"meta\">refreshsim {} · seed {} · up to {} runs per setting · confidence {} · objective {} · scenario sha256 <code>{}</code></p></header>",
+        H(&title),
+        H(text("/version")),
+        advice.get("seed").unwrap_or(&Value::Null),
+        advice.get("runs").unwrap_or(&Value::Null),
+        advice.get("confidence").unwrap_or(&Value::Null),
+        H(text("/objective")),
+        H(text("/scenario/sha256")),
+    );
+    body.push_str(&advice_section(advice));
+    body.push_str(ADVISE_CONTROLS);
+    let _ = writeln!(
+        body,
+        "<section id=\"charts\"><h2>Feasible region</h2>\n<figure class=\"svg\" data-file=\"advice.svg\">{}<figcaption>advice.svg</figcaption></figure></section>",
+        inline_svg(chart)
+    );
+    let mut data = advice.clone();
+    if let (Value::Object(map), Value::Object(extra)) = (&mut data, candidates) {
+        for (k, v) in extra {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+    page(&title, &body, &data, &format!("{TABLE_JS}{ADVISE_JS}"))
+}
+
+fn json_text(v: Option<&Value>) -> String {
+    match v {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// The constraints asked for, the answer (recommended or closest setting) and its numbers.
+fn advice_section(advice: &Value) -> String {
+    let mut out = String::from(
+        "<section id=\"advice\"><h2>Constraints</h2>\n<table class=\"kv\" id=\"constraint-table\"><tbody>\n",
+    );
+    if let Some(Value::Object(c)) = advice.get("constraints") {
+        for (k, v) in c {
+            kv_row(&mut out, k, v);
+        }
+    }
+    out.push_str("</tbody></table>\n");
+    let feasible = advice.get("feasible").and_then(Value::as_bool) == Some(true);
+    let binding = json_text(advice.get("binding_constraint"));
+    let (heading, answer) = if feasible {
+        (
+            format!("Recommended settings (binding constraint: {binding})"),
+            advice.get("recommended"),
+        )
+    } else {
+        (
+            format!("No setting meets every constraint — the closest, which cannot meet {binding}"),
+            advice.get("closest"),
+        )
+    };
+    let _ = writeln!(
+        out,
+        "<h2 id=\"answer\" data-feasible=\"{feasible}\">{}</h2>",
+        H(&heading)
+    );
+    let Some(r) = answer.filter(|r| r.is_object()) else {
+        out.push_str("<p>No setting could be evaluated.</p></section>\n");
+        return out;
+    };
+    out.push_str("<table class=\"kv\" id=\"recommended-table\"><tbody>\n");
+    if let Some(Value::Object(settings)) = r.get("settings") {
+        for (k, v) in settings {
+            kv_row(&mut out, k, v);
+        }
+    }
+    let get = |p: &str| json_text(r.pointer(p));
+    for (label, value) in [
+        (
+            "duration p50 / p90 / p99 (s)",
+            format!(
+                "{} / {} / {}",
+                get("/duration_s/p50"),
+                get("/duration_s/p90"),
+                get("/duration_s/p99")
+            ),
+        ),
+        (
+            "in service p1 / p50",
+            format!(
+                "{} / {}",
+                get("/min_in_service/p1"),
+                get("/min_in_service/p50")
+            ),
+        ),
+        (
+            "surge instance-hours (mean)",
+            get("/surge_instance_hours/mean"),
+        ),
+        ("chance of a failure pause", get("/failure_pause_chance")),
+        ("runs", get("/runs")),
+    ] {
+        let _ = writeln!(out, "<tr><th>{}</th><td>{}</td></tr>", H(label), H(&value));
+    }
+    if let Some(Value::Object(cs)) = r.get("constraints") {
+        for (k, c) in cs {
+            let met = c.get("met").and_then(Value::as_bool) == Some(true);
+            let _ = writeln!(
+                out,
+                "<tr><th>constraint {}</th><td class=\"{}\">{} — {} runs meeting, lower bound {}, slack {}</td></tr>",
+                H(k),
+                if met { "st-SUCCESSFUL" } else { "st-FAILED" },
+                if met { "met" } else { "not met" },
+                H(&json_text(c.get("runs_meeting"))),
+                H(&json_text(c.get("lower_bound"))),
+                H(&json_text(c.get("slack"))),
+            );
+        }
+    }
+    out.push_str("</tbody></table>\n<h3>RollingUpdateSettings</h3>\n");
+    let pretty = |v: Option<&Value>| {
+        v.map_or_else(String::new, |v| {
+            serde_json::to_string_pretty(v).expect("a JSON value serialises")
+        })
+    };
+    let _ = writeln!(
+        out,
+        "<pre id=\"rolling-update-settings\">{}</pre>\n<h3>StartInstanceRefresh request</h3>\n<pre id=\"start-request\">{}</pre>\n<h3>Replay its run 0</h3>\n<pre id=\"replay\">{}</pre></section>",
+        H(&pretty(r.get("RollingUpdateSettings"))),
+        H(&pretty(r.get("start_request"))),
+        H(&get("/replay")),
+    );
+    out
+}
+
+const ADVISE_CONTROLS: &str = "<section id=\"candidates\"><h2>Candidates</h2>\n\
+<p class=\"note\">Every setting the search ran. Settings ruled out early (a constraint already broken, or unable to win) have fewer runs than the others; only settings with every run can meet every constraint.</p>\n\
+<form id=\"filters\" class=\"controls\" onsubmit=\"return false\">\
+<label><input id=\"f-feasible\" type=\"checkbox\"> meets every constraint</label> \
+<label>p90 duration ≤ <input id=\"f-p90\" type=\"number\" step=\"60\" min=\"0\"> s</label> \
+<label>in service p1 ≥ <input id=\"f-floor\" type=\"number\" step=\"1\" min=\"0\"></label> \
+<label>surge instance-h ≤ <input id=\"f-surge\" type=\"number\" step=\"1\" min=\"0\"></label> \
+<button id=\"f-clear\" type=\"button\">Clear</button> <span id=\"f-count\"></span></form>\n\
+<div class=\"scroll\"><table id=\"candidate-table\" class=\"sortable\"><thead></thead><tbody></tbody></table></div>\n\
+<h3>Trade-off among candidates that meet the floor, the deadline and the surge budget</h3>\n\
+<p id=\"tradeoff-text\" class=\"note\"></p>\n\
+<div class=\"chart\"><canvas id=\"tradeoff\" width=\"800\" height=\"320\"></canvas></div>\n\
+<div id=\"tip\" class=\"tip\" role=\"tooltip\" hidden></div>\n\
+</section>\n";
 
 const SWEEP_CONTROLS: &str = "<section id=\"variants\"><h2>Variants</h2>\n\
 <form id=\"filters\" class=\"controls\" onsubmit=\"return false\">\

@@ -14,7 +14,8 @@ use crate::api::{ActivityStatus, BatchStatus, InstanceStatus, LifeCycleState};
 use crate::model::World;
 use crate::model::world::Activity;
 use crate::run::RunResult;
-use crate::time::format_duration_ms;
+use crate::scenario::Scenario;
+use crate::time::{Epoch, format_duration_ms, render_unix_secs};
 use crate::timeline::{Event, Record, RunMeta, Sym, Timeline};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -31,11 +32,55 @@ const INSTANCE_ROW_H: f64 = 12.0;
 const PANEL_GAP: f64 = 34.0;
 const CAPACITY_H: f64 = 150.0;
 const LEGEND_LINE_H: f64 = 16.0;
+/// The capacity axis is zoomed (not drawn from 0) for groups of at least this many in-service
+/// instances whose lowest count (and threshold) stays in the upper half of the axis: there a
+/// 5 % dip would be a few pixels on a 0-based axis.
+pub const CAPACITY_ZOOM_MIN_GROUP: u32 = 100;
+
+/// How the time axis is labelled: offsets from the run start, or UTC wall-clock times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TimeLabels {
+    #[default]
+    Relative,
+    Utc,
+}
+
+impl TimeLabels {
+    /// Parses `relative` or `utc` (the `run --svg-time` values).
+    pub fn parse(text: &str) -> Result<TimeLabels, String> {
+        match text {
+            "relative" => Ok(TimeLabels::Relative),
+            "utc" => Ok(TimeLabels::Utc),
+            other => Err(format!("expected relative or utc, found {other:?}")),
+        }
+    }
+}
+
+/// What the chart needs from the scenario beyond the run: its start instant (UTC labels) and
+/// the capacity threshold the summary's "below floor" time is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SvgOptions {
+    pub epoch: Epoch,
+    /// `capacity_floor` × 1000 (`run --floor` overrides it), as `MetricsSink` uses it.
+    pub floor_permille: u32,
+    pub time_labels: TimeLabels,
+}
+
+impl SvgOptions {
+    /// Relative labels, the scenario's epoch and threshold.
+    pub fn of(scenario: &Scenario) -> SvgOptions {
+        SvgOptions {
+            epoch: scenario.epoch,
+            floor_permille: scenario.floor_permille,
+            time_labels: TimeLabels::Relative,
+        }
+    }
+}
 
 /// Renders `timeline.svg`: the full chart when the run kept its timeline, else a placeholder.
-pub fn timeline_svg(run: &RunResult) -> String {
+pub fn timeline_svg(run: &RunResult, options: &SvgOptions) -> String {
     match &run.timeline {
-        Some(timeline) => chart_svg(run, timeline),
+        Some(timeline) => chart_svg(run, timeline, options),
         None => placeholder_svg(&run.meta),
     }
 }
@@ -220,6 +265,8 @@ struct TimeAxis {
     x1: f64,
     unit: TimeUnit,
     step_ms: u64,
+    /// `Some(unix ms of the run start)` for UTC labels; ticks then fall on round clock times.
+    utc_origin_ms: Option<u64>,
 }
 
 impl TimeAxis {
@@ -232,7 +279,16 @@ impl TimeAxis {
             x1,
             unit: TimeUnit::for_span(end_ms),
             step_ms: tick_step_ms(end_ms),
+            utc_origin_ms: None,
         }
+    }
+
+    fn with_labels(mut self, labels: TimeLabels, epoch: Epoch) -> TimeAxis {
+        self.utc_origin_ms = match labels {
+            TimeLabels::Relative => None,
+            TimeLabels::Utc => Some(epoch.unix_secs().saturating_mul(1000)),
+        };
+        self
     }
 
     fn x(&self, ms: u64) -> f64 {
@@ -241,15 +297,41 @@ impl TimeAxis {
     }
 
     fn ticks(&self) -> impl Iterator<Item = u64> + '_ {
-        (0..=self.end_ms / self.step_ms).map(|i| i * self.step_ms)
+        // UTC ticks start at the first round clock time at or after the run start.
+        let first = self
+            .utc_origin_ms
+            .map_or(0, |o| (self.step_ms - o % self.step_ms) % self.step_ms);
+        let count = if first > self.end_ms {
+            0
+        } else {
+            (self.end_ms - first) / self.step_ms + 1
+        };
+        (0..count).map(move |i| first + i * self.step_ms)
     }
 
     fn label(&self, ms: u64) -> String {
-        format_in_unit(ms, self.unit.ms())
+        match self.utc_origin_ms {
+            None => format_in_unit(ms, self.unit.ms()),
+            Some(origin) => {
+                // `YYYY-MM-DDTHH:MM:SSZ`: the date for day steps, else the clock time.
+                let text = render_unix_secs(origin.saturating_add(ms) / 1000);
+                let part = if self.step_ms >= 86_400_000 {
+                    text.get(..10)
+                } else if self.step_ms.is_multiple_of(60_000) {
+                    text.get(11..16)
+                } else {
+                    text.get(11..19)
+                };
+                part.unwrap_or(&text).to_string()
+            }
+        }
     }
 
     fn title(&self) -> String {
-        format!("simulated time ({})", self.unit.name())
+        match self.utc_origin_ms {
+            None => format!("simulated time ({})", self.unit.name()),
+            Some(origin) => format!("UTC (run starts {})", render_unix_secs(origin / 1000)),
+        }
     }
 }
 
@@ -288,6 +370,8 @@ enum Row {
         status: BatchStatus,
         /// `None` for a batch that never started.
         span: Option<(u64, u64)>,
+        /// Each time it ended with failures, and each retry of it.
+        marks: Vec<BatchMark>,
     },
     Instance {
         label: String,
@@ -311,6 +395,76 @@ impl Row {
             | Row::Instance { label, .. } => label,
         }
     }
+}
+
+/// A batch event drawn on its bar, which otherwise shows only the final status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchMarkKind {
+    /// The batch entered a status with failed instances (FAILED, PARTIALLY_SUCCESSFUL).
+    Failed,
+    /// The batch left such a status to run again (ResumeInstanceRefresh RETRY, OQ-22).
+    Retry,
+}
+
+/// Whether a batch status change is a failure or a retry (the report's batch table counts the
+/// same marks).
+pub fn batch_mark_kind(from: Option<BatchStatus>, to: BatchStatus) -> Option<BatchMarkKind> {
+    if ended_with_failures(to) {
+        return Some(BatchMarkKind::Failed);
+    }
+    let again = match to {
+        BatchStatus::Waiting | BatchStatus::Init | BatchStatus::Running => true,
+        BatchStatus::Successful
+        | BatchStatus::PartiallySuccessful
+        | BatchStatus::Failed
+        | BatchStatus::Cancelled => false,
+    };
+    (again && from.is_some_and(ended_with_failures)).then_some(BatchMarkKind::Retry)
+}
+
+/// A batch status that ends a batch with failed instances.
+fn ended_with_failures(status: BatchStatus) -> bool {
+    match status {
+        BatchStatus::Failed | BatchStatus::PartiallySuccessful => true,
+        BatchStatus::Successful
+        | BatchStatus::Cancelled
+        | BatchStatus::Waiting
+        | BatchStatus::Init
+        | BatchStatus::Running => false,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BatchMark {
+    at_ms: u64,
+    kind: BatchMarkKind,
+}
+
+/// Failure and retry marks of every batch, from its `BatchStatus` records.
+fn batch_marks(records: &[Record]) -> BTreeMap<(Sym, u32), Vec<BatchMark>> {
+    let mut marks: BTreeMap<(Sym, u32), Vec<BatchMark>> = BTreeMap::new();
+    for record in records {
+        let Event::BatchStatus {
+            activity,
+            batch,
+            from,
+            to,
+            ..
+        } = &record.event
+        else {
+            continue;
+        };
+        if let Some(kind) = batch_mark_kind(*from, *to) {
+            marks
+                .entry((*activity, *batch))
+                .or_default()
+                .push(BatchMark {
+                    at_ms: record.time.as_ms(),
+                    kind,
+                });
+        }
+    }
+    marks
 }
 
 /// An activity-level pause, shaded across that activity's rows.
@@ -350,6 +504,7 @@ impl Gantt {
             refresh_instances,
             instance_rows,
         };
+        let batch_marks = batch_marks(&timeline.records);
         for act in &world.activities {
             let first = gantt.rows.len();
             // The timeline's name table is the world's, but look names up rather than assume
@@ -357,7 +512,12 @@ impl Gantt {
             let act_sym = timeline.names.lookup(world.names.get(act.id));
             gantt.push_activity(world, act, end_ms);
             for b in 0..act.batches.len() {
-                gantt.push_batch(world, act, b, end_ms);
+                let num = u32::try_from(b + 1).expect("batch numbers fit in u32");
+                let on_bar = act_sym
+                    .and_then(|a| batch_marks.get(&(a, num)))
+                    .cloned()
+                    .unwrap_or_default();
+                gantt.push_batch(world, act, b, end_ms, on_bar);
                 if instance_rows {
                     gantt.push_instances(world, timeline, act, act_sym, b, &marks);
                 }
@@ -388,7 +548,14 @@ impl Gantt {
         });
     }
 
-    fn push_batch(&mut self, world: &World, act: &Activity, b: usize, end_ms: u64) {
+    fn push_batch(
+        &mut self,
+        world: &World,
+        act: &Activity,
+        b: usize,
+        end_ms: u64,
+        marks: Vec<BatchMark>,
+    ) {
         let batch = &act.batches[b];
         let id = world.names.get(act.id);
         let label = format!("{id} batch {}", b + 1);
@@ -405,15 +572,23 @@ impl Gantt {
             ),
             None => "never started".to_string(),
         };
+        let count = |k: BatchMarkKind| marks.iter().filter(|m| m.kind == k).count();
+        let (failed, retries) = (count(BatchMarkKind::Failed), count(BatchMarkKind::Retry));
+        let history = if failed + retries > 0 {
+            format!(", ended with failures {failed}×, retried {retries}×")
+        } else {
+            String::new()
+        };
         self.rows.push(Row::Batch {
             tip: format!(
-                "{label}: {}, {} instances, {when}",
+                "{label}: {}, {} instances, {when}{history}",
                 batch.status,
                 batch.items.len()
             ),
             label,
             status: batch.status,
             span,
+            marks,
         });
     }
 
@@ -694,23 +869,75 @@ struct Layout {
     height: f64,
 }
 
+/// The capacity panel's count axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CapScale {
+    lo: u32,
+    hi: u32,
+    step: u32,
+    zoomed: bool,
+}
+
+/// The capacity threshold: `permille`/1000 of the pre-refresh in-service count, the line below
+/// which the summary counts "time below floor".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Threshold {
+    permille: u32,
+    before: u32,
+}
+
+impl Threshold {
+    fn new(permille: u32, before: Option<u32>) -> Option<Threshold> {
+        let before = before.filter(|b| *b > 0)?;
+        (permille > 0).then_some(Threshold { permille, before })
+    }
+
+    fn count(self) -> f64 {
+        f64::from(self.before) * f64::from(self.permille) / 1000.0
+    }
+
+    /// The whole count at or below the threshold, for the axis range.
+    fn count_floor(self) -> u32 {
+        u32::try_from(u64::from(self.before) * u64::from(self.permille) / 1000).unwrap_or(u32::MAX)
+    }
+
+    fn label(self) -> String {
+        let tenths = u64::from(self.before) * u64::from(self.permille) / 100;
+        let count = match tenths % 10 {
+            0 => format!("{}", tenths / 10),
+            d => format!("{}.{d}", tenths / 10),
+        };
+        let pct = match self.permille % 10 {
+            0 => format!("{}", self.permille / 10),
+            d => format!("{}.{d}", self.permille / 10),
+        };
+        format!(
+            "threshold {pct}% of {} = {count} (the summary's time below floor)",
+            self.before
+        )
+    }
+}
+
 struct Chart<'a> {
     run: &'a RunResult,
     gantt: Gantt,
     capacity: Capacity,
+    threshold: Option<Threshold>,
     axis: TimeAxis,
     legend: Vec<Vec<LegendEntry>>,
     layout: Layout,
 }
 
-fn chart_svg(run: &RunResult, timeline: &Timeline) -> String {
+fn chart_svg(run: &RunResult, timeline: &Timeline, options: &SvgOptions) -> String {
     let end_ms = run.end.as_ms();
     let gantt = Gantt::build(&run.world, timeline, end_ms);
     let capacity = Capacity::from_records(&timeline.records);
+    let threshold = Threshold::new(options.floor_permille, capacity.before);
     let x0 = label_column_width(&gantt.rows);
-    let axis = TimeAxis::new(end_ms, x0, WIDTH - RIGHT_MARGIN);
+    let axis = TimeAxis::new(end_ms, x0, WIDTH - RIGHT_MARGIN)
+        .with_labels(options.time_labels, options.epoch);
     let legend = flow_legend(
-        legend_entries(gantt.instance_rows),
+        legend_entries(gantt.instance_rows, threshold.is_some()),
         WIDTH - 32.0,
         LegendEntry::width,
     );
@@ -730,6 +957,7 @@ fn chart_svg(run: &RunResult, timeline: &Timeline) -> String {
         run,
         gantt,
         capacity,
+        threshold,
         axis,
         legend,
         layout,
@@ -876,7 +1104,11 @@ impl Chart<'_> {
                     tip,
                     status,
                     span,
-                } => self.render_batch_row(out, top, label, tip, *status, *span),
+                    marks,
+                } => {
+                    self.render_batch_row(out, top, label, tip, *status, *span);
+                    self.render_batch_marks(out, top, label, marks);
+                }
                 Row::Instance { label, marks } => self.render_instance_row(out, top, label, marks),
             }
         }
@@ -948,6 +1180,29 @@ impl Chart<'_> {
         }
     }
 
+    /// A failure is a vermillion tick across the bar, a retry a ring on its baseline.
+    fn render_batch_marks(&self, out: &mut String, top: f64, label: &str, marks: &[BatchMark]) {
+        for mark in marks {
+            let x = P(self.axis.x(mark.at_ms));
+            let at = offset(mark.at_ms);
+            match mark.kind {
+                BatchMarkKind::Failed => emit!(
+                    out,
+                    "<line class=\"batch-failed\" x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"{VERMILLION}\" stroke-width=\"2\"><title>{}: ended with failures at {at}</title></line>\n",
+                    P(top + 1.0),
+                    P(top + 19.0),
+                    Esc(label)
+                ),
+                BatchMarkKind::Retry => emit!(
+                    out,
+                    "<circle class=\"batch-retry\" cx=\"{x}\" cy=\"{}\" r=\"3\" fill=\"#FFFFFF\" stroke=\"{INK}\" stroke-width=\"1.2\"><title>{}: retried at {at}</title></circle>\n",
+                    P(top + 17.0),
+                    Esc(label)
+                ),
+            }
+        }
+    }
+
     fn render_instance_row(&self, out: &mut String, top: f64, label: &str, marks: &[Mark]) {
         emit!(
             out,
@@ -983,24 +1238,54 @@ impl Chart<'_> {
         }
     }
 
-    fn capacity_y(&self, count: u32, max: u32) -> f64 {
-        let fraction = f64::from(count) / f64::from(max.max(1));
+    fn capacity_y(&self, count: f64, scale: &CapScale) -> f64 {
+        let span = f64::from(scale.hi.saturating_sub(scale.lo).max(1));
+        let fraction = ((count - f64::from(scale.lo)) / span).clamp(0.0, 1.0);
         self.layout.capacity_bottom - fraction * CAPACITY_H
     }
 
-    /// The count at the top of the capacity panel and the spacing of its ticks.
-    fn capacity_scale(&self) -> (u32, u32) {
+    /// The counts at the bottom and top of the capacity panel and the spacing of its ticks.
+    /// From 0, unless the group is large and every count (and the threshold) stays in the
+    /// upper half: then the axis starts a step below the lowest of them, so a dip of a few
+    /// percent fills a visible share of the panel (and the chart says the axis is zoomed).
+    fn capacity_scale(&self) -> CapScale {
         let top = self
             .capacity
             .peak
             .max(self.capacity.before.unwrap_or(0))
             .max(1);
+        let lowest = self
+            .capacity
+            .steps
+            .iter()
+            .map(|s| s.1)
+            .chain(self.threshold.map(|t| t.count_floor()))
+            .min()
+            .unwrap_or(0);
+        if top >= CAPACITY_ZOOM_MIN_GROUP && u64::from(lowest) * 2 >= u64::from(top) {
+            let step = count_step(top - lowest + top.div_ceil(50));
+            let lo = (lowest.saturating_sub(top.div_ceil(50)) / step) * step;
+            let hi = top.div_ceil(step).saturating_mul(step);
+            if lo > 0 {
+                return CapScale {
+                    lo,
+                    hi,
+                    step,
+                    zoomed: true,
+                };
+            }
+        }
         let step = count_step(top);
-        (top.div_ceil(step).saturating_mul(step), step)
+        CapScale {
+            lo: 0,
+            hi: top.div_ceil(step).saturating_mul(step),
+            step,
+            zoomed: false,
+        }
     }
 
     fn render_capacity(&self, out: &mut String) {
-        let (max, step) = self.capacity_scale();
+        let scale = self.capacity_scale();
         let (x0, x1) = (self.axis.x0, self.axis.x1);
         let (top, bottom) = (self.layout.capacity_top, self.layout.capacity_bottom);
         emit!(
@@ -1008,6 +1293,24 @@ impl Chart<'_> {
             "<text x=\"8\" y=\"{}\" font-weight=\"bold\" fill=\"{INK}\">in-service instances</text>\n",
             P(top - 8.0)
         );
+        if scale.zoomed {
+            emit!(
+                out,
+                "<text id=\"capacity-axis-zoomed\" x=\"{}\" y=\"{}\" fill=\"{VERMILLION}\">axis zoomed: starts at {}, not 0</text>\n",
+                P(x0 + 120.0),
+                P(top - 8.0),
+                scale.lo
+            );
+            // A break mark on the axis: the count scale does not reach 0.
+            emit!(
+                out,
+                "<path d=\"M{},{}l8,-4M{},{}l8,-4\" stroke=\"{VERMILLION}\" stroke-width=\"1.5\"/>\n",
+                P(x0 - 4.0),
+                P(bottom + 2.0),
+                P(x0 - 4.0),
+                P(bottom + 6.0)
+            );
+        }
         emit!(
             out,
             "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#BBBBBB\"/>\n",
@@ -1016,9 +1319,9 @@ impl Chart<'_> {
             P(x1 - x0),
             P(bottom - top)
         );
-        self.render_count_ticks(out, max, step);
+        self.render_count_ticks(out, &scale);
         if let Some(before) = self.capacity.before {
-            let y = P(self.capacity_y(before, max));
+            let y = P(self.capacity_y(f64::from(before), &scale));
             emit!(
                 out,
                 "<line x1=\"{}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" stroke=\"{MUTED}\" stroke-dasharray=\"6 4\"/>\n",
@@ -1029,23 +1332,46 @@ impl Chart<'_> {
                 out,
                 "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"10\" fill=\"{MUTED}\">pre-refresh {before}</text>\n",
                 P(x1 - 4.0),
-                P(self.capacity_y(before, max) - 4.0)
+                P(self.capacity_y(f64::from(before), &scale) - 4.0)
             );
         }
+        self.render_threshold(out, &scale);
         emit!(
             out,
             "<path d=\"{}\" fill=\"none\" stroke=\"{BLUE}\" stroke-width=\"1.5\"/>\n",
-            self.capacity_path(max)
+            self.capacity_path(&scale)
         );
-        self.render_floor(out, max);
+        self.render_floor(out, &scale);
     }
 
-    fn render_count_ticks(&self, out: &mut String, max: u32, step: u32) {
+    /// The threshold the summary's time below floor is measured against, as a dashed line.
+    fn render_threshold(&self, out: &mut String, scale: &CapScale) {
+        let Some(t) = self.threshold else {
+            return;
+        };
+        let y = self.capacity_y(t.count(), scale);
+        emit!(
+            out,
+            "<line id=\"capacity-threshold\" x1=\"{}\" y1=\"{yy}\" x2=\"{}\" y2=\"{yy}\" stroke=\"{VERMILLION}\" stroke-dasharray=\"2 3\" stroke-width=\"1.2\"/>\n",
+            P(self.axis.x0),
+            P(self.axis.x1),
+            yy = P(y)
+        );
+        emit!(
+            out,
+            "<text id=\"capacity-threshold-label\" x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{VERMILLION}\">{}</text>\n",
+            P(self.axis.x0 + 4.0),
+            P(y - 4.0),
+            Esc(&t.label())
+        );
+    }
+
+    fn render_count_ticks(&self, out: &mut String, scale: &CapScale) {
         out.push_str(&format!(
             "<g fill=\"{MUTED}\" font-size=\"10\" text-anchor=\"end\">\n"
         ));
-        for count in (0..=max).step_by(step as usize) {
-            let y = self.capacity_y(count, max);
+        for count in (scale.lo..=scale.hi).step_by(scale.step as usize) {
+            let y = self.capacity_y(f64::from(count), scale);
             emit!(
                 out,
                 "<text x=\"{}\" y=\"{}\">{count}</text>\n",
@@ -1058,7 +1384,7 @@ impl Chart<'_> {
 
     /// The step line. Steps that land on the same tenth of a pixel merge into the last one, so
     /// the path stays small however many instances the group has.
-    fn capacity_path(&self, max: u32) -> String {
+    fn capacity_path(&self, scale: &CapScale) -> String {
         let tenths = |x: f64| (x * 10.0).round() as i64;
         let mut points: Vec<(i64, u32)> = Vec::new();
         for &(ms, count) in &self.capacity.steps {
@@ -1068,30 +1394,29 @@ impl Chart<'_> {
                 Some(_) | None => points.push((x, count)),
             }
         }
+        let y = |count: u32| P(self.capacity_y(f64::from(count), scale));
         let first = points.first().map_or(0, |p| p.1);
-        let mut d = format!("M{},{}", P(self.axis.x0), P(self.capacity_y(first, max)));
+        let mut d = format!("M{},{}", P(self.axis.x0), y(first));
         let mut current = first;
         for (x, count) in points {
             if count == current {
                 continue;
             }
-            emit!(
-                d,
-                "H{}V{}",
-                P(x as f64 / 10.0),
-                P(self.capacity_y(count, max))
-            );
+            emit!(d, "H{}V{}", P(x as f64 / 10.0), y(count));
             current = count;
         }
         emit!(d, "H{}", P(self.axis.x1));
         d
     }
 
-    fn render_floor(&self, out: &mut String, max: u32) {
+    fn render_floor(&self, out: &mut String, scale: &CapScale) {
         let Some(floor) = self.capacity.floor else {
             return;
         };
-        let (x, y) = (self.axis.x(floor.at_ms), self.capacity_y(floor.count, max));
+        let (x, y) = (
+            self.axis.x(floor.at_ms),
+            self.capacity_y(f64::from(floor.count), scale),
+        );
         let share = match self.capacity.before {
             Some(before) if before > 0 => {
                 format!(
@@ -1161,8 +1486,11 @@ impl Chart<'_> {
 enum Swatch {
     Fill(&'static str, &'static str),
     Dashed(&'static str),
+    Dotted(&'static str),
     Line(&'static str),
     Dot(&'static str),
+    Tick(&'static str),
+    Ring(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -1179,7 +1507,7 @@ impl LegendEntry {
     }
 }
 
-fn legend_entries(instance_rows: bool) -> Vec<LegendEntry> {
+fn legend_entries(instance_rows: bool, threshold: bool) -> Vec<LegendEntry> {
     let entry = |swatch, label| LegendEntry { swatch, label };
     let mut entries = vec![
         entry(Swatch::Fill(GREEN, "1"), "SUCCESSFUL"),
@@ -1201,10 +1529,15 @@ fn legend_entries(instance_rows: bool) -> Vec<LegendEntry> {
         }
     }
     entries.extend([
+        entry(Swatch::Tick(VERMILLION), "batch ended with failures"),
+        entry(Swatch::Ring(INK), "batch retried"),
         entry(Swatch::Line(BLUE), "in service"),
         entry(Swatch::Dashed(MUTED), "pre-refresh"),
-        entry(Swatch::Dot(VERMILLION), "capacity floor"),
+        entry(Swatch::Dot(VERMILLION), "capacity floor (lowest)"),
     ]);
+    if threshold {
+        entries.push(entry(Swatch::Dotted(VERMILLION), "capacity threshold"));
+    }
     entries
 }
 
@@ -1251,6 +1584,24 @@ fn render_swatch(out: &mut String, swatch: Swatch, x: f64, mid: f64) {
             P(x + SWATCH_W / 2.0),
             P(mid)
         ),
+        Swatch::Dotted(stroke) => emit!(
+            out,
+            "<line x1=\"{x1}\" y1=\"{m}\" x2=\"{x2}\" y2=\"{m}\" stroke=\"{stroke}\" stroke-dasharray=\"2 3\" stroke-width=\"1.2\"/>\n",
+            m = P(mid)
+        ),
+        Swatch::Tick(stroke) => emit!(
+            out,
+            "<line x1=\"{c}\" y1=\"{}\" x2=\"{c}\" y2=\"{}\" stroke=\"{stroke}\" stroke-width=\"2\"/>\n",
+            P(mid - 6.0),
+            P(mid + 6.0),
+            c = P(x + SWATCH_W / 2.0)
+        ),
+        Swatch::Ring(stroke) => emit!(
+            out,
+            "<circle cx=\"{}\" cy=\"{}\" r=\"3\" fill=\"#FFFFFF\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>\n",
+            P(x + SWATCH_W / 2.0),
+            P(mid)
+        ),
     }
 }
 
@@ -1266,6 +1617,15 @@ mod tests {
     fn run_text(name: &str, text: &str, keep_timeline: bool) -> RunResult {
         let scenario = parse_scenario(name, text).expect("test scenario parses");
         run_scenario(&scenario, scenario.seed, keep_timeline).expect("test scenario runs")
+    }
+
+    /// The default options: relative labels, the 80 % threshold, the example's epoch.
+    fn relative() -> SvgOptions {
+        SvgOptions {
+            epoch: Epoch::from_unix_secs(1_694_104_069),
+            floor_permille: 800,
+            time_labels: TimeLabels::Relative,
+        }
     }
 
     fn example(keep_timeline: bool) -> RunResult {
@@ -1368,16 +1728,16 @@ RefreshSettings = {{ CheckInstanceTargetHealth = true, RollingUpdateSettings = {
     #[test]
     fn rendering_is_deterministic() {
         let run = example(true);
-        let first = timeline_svg(&run);
-        assert_eq!(first, timeline_svg(&run));
+        let first = timeline_svg(&run, &relative());
+        assert_eq!(first, timeline_svg(&run, &relative()));
         // A second, independent run of the same scenario and seed gives the same bytes.
-        assert_eq!(first, timeline_svg(&example(true)));
+        assert_eq!(first, timeline_svg(&example(true), &relative()));
     }
 
     #[test]
     fn example_is_well_formed_with_every_row_and_the_run_meta() {
         let run = example(true);
-        let svg = timeline_svg(&run);
+        let svg = timeline_svg(&run, &relative());
         assert_well_formed(&svg);
         let labels = batch_labels(&run);
         assert_eq!(labels.len(), 3);
@@ -1410,7 +1770,7 @@ RefreshSettings = {{ CheckInstanceTargetHealth = true, RollingUpdateSettings = {
     #[test]
     fn floor_label_shows_the_example_minimum() {
         let run = example(true);
-        let svg = timeline_svg(&run);
+        let svg = timeline_svg(&run, &relative());
         assert_eq!(floor_label(&svg), "floor 3 (60% of 5) at +0s");
         // The chart derives the floor from records by the same rule as the run metrics.
         assert_eq!(run.metrics.min_in_service, Some(3));
@@ -1421,7 +1781,7 @@ RefreshSettings = {{ CheckInstanceTargetHealth = true, RollingUpdateSettings = {
     fn run_without_timeline_gives_a_placeholder() {
         let run = example(false);
         assert!(run.timeline.is_none());
-        let svg = timeline_svg(&run);
+        let svg = timeline_svg(&run, &relative());
         assert_well_formed(&svg);
         assert!(svg.contains("No timeline was kept"));
         assert!(svg.contains(&run.meta.scenario_sha256));
@@ -1433,7 +1793,7 @@ RefreshSettings = {{ CheckInstanceTargetHealth = true, RollingUpdateSettings = {
     fn two_thousand_instances_draw_batch_rows_only_and_stay_small() {
         let text = generated_group("svg-2000", 2000, 20, "");
         let run = run_text("svg-2000.toml", &text, true);
-        let svg = timeline_svg(&run);
+        let svg = timeline_svg(&run, &relative());
         assert_well_formed(&svg);
         assert!(svg.len() < 200_000, "{} bytes", svg.len());
         let labels = batch_labels(&run);
@@ -1467,7 +1827,7 @@ request = { ResumeMode = "RETRY" }
 "##;
         let text = generated_group("svg <pauses> & 'retries'", 6, 3, extra);
         let run = run_text("svg-pauses.toml", &text, true);
-        let svg = timeline_svg(&run);
+        let svg = timeline_svg(&run, &relative());
         assert_well_formed(&svg);
         assert!(svg.contains("svg &lt;pauses&gt; &amp; &apos;retries&apos;"));
         assert!(svg.contains("<title>FAILED_PAUSE: +"), "pause band drawn");
@@ -1475,6 +1835,137 @@ request = { ResumeMode = "RETRY" }
         // The failed attempt and the successful retry are two spans on one instance row.
         assert!(svg.contains(&format!("<title>{failed} FAILED: +")));
         assert!(svg.contains(&format!("<title>{failed} SUCCESSFUL: +")));
+    }
+
+    /// The batch bar carries a failure tick when the batch ended with failures and a ring when
+    /// a RETRY reopened it; the tooltip counts both.
+    #[test]
+    fn batch_bars_mark_failures_and_retries() {
+        let extra = r##"
+[[faults.scripted]]
+instance = "#3"
+attempt = 1
+step = "reinstall"
+message = "disk full"
+
+[[actions]]
+id = "retry"
+when = { activity_status = "FAILED_PAUSE" }
+after = "10m"
+action = "ResumeInstanceRefresh"
+request = { ResumeMode = "RETRY" }
+"##;
+        let run = run_text(
+            "svg-marks.toml",
+            &generated_group("marks", 6, 3, extra),
+            true,
+        );
+        let svg = timeline_svg(&run, &relative());
+        let id = run.world.names.get(run.world.activities[0].id);
+        assert_eq!(svg.matches("class=\"batch-failed\"").count(), 1);
+        assert_eq!(svg.matches("class=\"batch-retry\"").count(), 1);
+        assert!(svg.contains(&format!("<title>{id} batch 2: ended with failures at +")));
+        assert!(svg.contains(&format!("<title>{id} batch 2: retried at +")));
+        assert!(svg.contains("ended with failures 1×, retried 1×</title>"));
+        // A run without failures has neither mark.
+        let clean = timeline_svg(&example(true), &relative());
+        assert!(
+            !clean.contains("class=\"batch-failed\"") && !clean.contains("class=\"batch-retry\"")
+        );
+    }
+
+    #[test]
+    fn batch_marks_are_failures_and_reopenings_only() {
+        use BatchStatus::*;
+        assert_eq!(
+            batch_mark_kind(Some(Running), Failed),
+            Some(BatchMarkKind::Failed)
+        );
+        assert_eq!(
+            batch_mark_kind(Some(Running), PartiallySuccessful),
+            Some(BatchMarkKind::Failed)
+        );
+        assert_eq!(
+            batch_mark_kind(Some(Failed), Running),
+            Some(BatchMarkKind::Retry)
+        );
+        assert_eq!(
+            batch_mark_kind(Some(Failed), Waiting),
+            Some(BatchMarkKind::Retry)
+        );
+        // Cancelling a failed batch is no retry; a first start is neither.
+        assert_eq!(batch_mark_kind(Some(Failed), Cancelled), None);
+        assert_eq!(batch_mark_kind(None, Running), None);
+        assert_eq!(batch_mark_kind(Some(Running), Successful), None);
+    }
+
+    #[test]
+    fn the_threshold_is_drawn_where_the_summary_measures_time_below_floor() {
+        let run = example(true);
+        let svg = timeline_svg(&run, &relative());
+        assert!(
+            svg.contains(">threshold 80% of 5 = 4 (the summary&apos;s time below floor)</text>")
+        );
+        assert!(svg.contains("id=\"capacity-threshold\""));
+        let half = SvgOptions {
+            floor_permille: 875,
+            ..relative()
+        };
+        assert!(timeline_svg(&run, &half).contains(">threshold 87.5% of 5 = 4.3 (the summary"));
+        let none = SvgOptions {
+            floor_permille: 0,
+            ..relative()
+        };
+        assert!(!timeline_svg(&run, &none).contains("capacity-threshold"));
+    }
+
+    #[test]
+    fn utc_labels_fall_on_round_clock_times_from_the_scenario_start() {
+        let scenario = parse_scenario("tencent-documented-example.toml", EXAMPLE).unwrap();
+        let run = run_scenario(&scenario, scenario.seed, true).unwrap();
+        let utc = SvgOptions {
+            time_labels: TimeLabels::Utc,
+            ..SvgOptions::of(&scenario)
+        };
+        let svg = timeline_svg(&run, &utc);
+        assert_well_formed(&svg);
+        // The example starts at 16:27:49; 30 s ticks start at 16:28:00.
+        assert!(svg.contains(">UTC (run starts 2023-09-07T16:27:49Z)</text>"));
+        assert!(svg.contains(">16:28:00</text>") && svg.contains(">16:32:30</text>"));
+        assert!(!svg.contains(">16:27:49</text>"));
+        let relative = timeline_svg(&run, &SvgOptions::of(&scenario));
+        assert!(relative.contains("simulated time (min)") && !relative.contains("UTC ("));
+        assert_eq!(TimeLabels::parse("utc"), Ok(TimeLabels::Utc));
+        assert!(TimeLabels::parse("UTC").is_err());
+    }
+
+    #[test]
+    fn large_groups_get_a_zoomed_capacity_axis_that_says_so() {
+        let text = generated_group("zoom", 2000, 20, "");
+        let run = run_text("zoom.toml", &text, true);
+        let svg = timeline_svg(&run, &relative());
+        assert!(
+            svg.contains(">axis zoomed: starts at 1500, not 0</text>"),
+            "zoomed"
+        );
+        // Ticks start at the zoomed bottom, not 0.
+        let ticks_at = svg.find("font-size=\"10\" text-anchor=\"end\">\n").unwrap();
+        let ticks = &svg[ticks_at..ticks_at + svg[ticks_at..].find("</g>").unwrap()];
+        let counts: Vec<&str> = ticks
+            .split("\">")
+            .skip(2)
+            .filter_map(|t| t.split("</text>").next())
+            .collect();
+        assert_eq!(counts, ["1500", "1600", "1700", "1800", "1900", "2000"]);
+        // The 5 % dip spans a quarter of the panel: 100 of the 500 counts shown.
+        let timeline = run.timeline.as_ref().unwrap();
+        let floor = Capacity::from_records(&timeline.records)
+            .floor
+            .unwrap()
+            .count;
+        assert_eq!(floor, 1900);
+        // A small group keeps its axis from 0.
+        assert!(!timeline_svg(&example(true), &relative()).contains("axis zoomed"));
     }
 
     #[test]

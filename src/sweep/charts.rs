@@ -152,16 +152,7 @@ fn desc_line(plan: &Plan) -> String {
 // ---------------------------------------------------------------------------------------------
 // Reading the report
 
-fn metric<'r>(report: &'r Report<'_>, variant: u32, name: &str) -> Option<&'r Spread> {
-    report
-        .stats
-        .get(variant as usize)?
-        .metrics
-        .iter()
-        .find(|m| m.def == name)?
-        .spread
-        .as_ref()
-}
+use super::tradeoff::metric;
 
 /// `v` if finite, clamped so one absurd value cannot push ticks beyond `i64`.
 fn finite(v: f64) -> Option<f64> {
@@ -452,6 +443,8 @@ enum Shape {
     Dashed,
     /// A variant without a value, drawn above the plot.
     Cross,
+    /// An open dot: a variant whose worst run is below the floor.
+    Ring,
 }
 
 const SWATCH_W: f64 = 16.0;
@@ -502,6 +495,11 @@ fn render_swatch(out: &mut String, entry: &LegendEntry, x: f64, mid: f64) {
             "<line x1=\"{x1}\" y1=\"{m}\" x2=\"{x2}\" y2=\"{m}\" stroke=\"{c}\" stroke-dasharray=\"5 3\"/>\n"
         ),
         Shape::Cross => cross(out, x + SWATCH_W / 2.0, mid, c, &entry.label),
+        Shape::Ring => emit!(
+            out,
+            "<circle cx=\"{}\" cy=\"{m}\" r=\"4\" fill=\"#FFFFFF\" stroke=\"{c}\" stroke-width=\"1.5\"/>\n",
+            P(x + SWATCH_W / 2.0)
+        ),
     }
 }
 
@@ -621,6 +619,9 @@ fn by_axis_svg(report: &Report<'_>, axis: usize, measure: Measure) -> String {
             series.len() + omitted
         ));
     }
+    if let Some(note) = whisker_note(report, &series, measure) {
+        subtitles.push(note);
+    }
     let legend = flow_legend(
         series_legend(&series, measure, plan),
         WIDTH - 32.0,
@@ -649,6 +650,36 @@ fn by_axis_svg(report: &Report<'_>, axis: usize, measure: Measure) -> String {
     render_footer(&mut out, plan, height - 10.0);
     out.push_str("</svg>\n");
     out
+}
+
+/// Why some capacity whiskers do not show: a whisker runs from the worst run to p50, so it has
+/// no length where they are equal (every run of the variant reached the same floor).
+fn whisker_note(report: &Report<'_>, series: &[Series], measure: Measure) -> Option<String> {
+    match measure {
+        Measure::Duration => return None,
+        Measure::Capacity => {}
+    }
+    let glyphs: Vec<Glyph> = series
+        .iter()
+        .flat_map(|s| &s.variants)
+        .filter_map(|v| measure.glyph(metric(report, *v, measure.metric())?))
+        .collect();
+    // Equal as drawn: both ends print to the same tenth of a percent.
+    let flat = glyphs
+        .iter()
+        .filter(|g| P(g.low).to_string() == P(g.high).to_string())
+        .count();
+    match flat {
+        0 => None,
+        n if n == glyphs.len() => Some(format!(
+            "no whiskers show: in every variant the worst run's floor equals the p50 (its runs all reached the same lowest count; {} runs per variant)",
+            report.plan.runs
+        )),
+        n => Some(format!(
+            "no whisker on {n} of {} variants: there the worst run's floor equals the p50 (its runs all reached the same lowest count)",
+            glyphs.len()
+        )),
+    }
 }
 
 fn series_legend(series: &[Series], measure: Measure, plan: &Plan) -> Vec<LegendEntry> {
@@ -940,6 +971,10 @@ struct TradePoint {
     /// p50 and p90 duration in minutes; `None` when no run ended.
     duration_min: Option<(f64, f64)>,
     floor_fraction: Option<f64>,
+    /// The worst run's capacity fraction.
+    worst_fraction: Option<f64>,
+    /// The worst run kept the sweep's floor (`tradeoff::keeps_floor`).
+    meets_floor: bool,
 }
 
 impl TradePoint {
@@ -950,6 +985,8 @@ impl TradePoint {
             duration_min: metric(report, id, "duration_s")
                 .and_then(|s| Some((finite(s.p50 / 60.0)?, finite(s.p90 / 60.0)?))),
             floor_fraction: metric(report, id, "min_in_service_fraction").map(|s| s.p50),
+            worst_fraction: metric(report, id, "min_in_service_fraction").map(|s| s.min),
+            meets_floor: false,
         }
     }
 
@@ -959,40 +996,12 @@ impl TradePoint {
     }
 }
 
-/// Ids of the points no other point dominates (no more surge and no longer p50 duration, and
-/// strictly better in one), in increasing surge. Equal points do not dominate each other.
-fn pareto_frontier(points: &[(u32, f64, f64)]) -> Vec<u32> {
-    let mut sorted = points.to_vec();
-    sorted.sort_by(|a, b| {
-        a.1.total_cmp(&b.1)
-            .then(a.2.total_cmp(&b.2))
-            .then(a.0.cmp(&b.0))
-    });
-    // Lowest duration among cheaper-or-equal points so far, and the surge where it was first
-    // reached: a later point with that same duration is dominated unless it costs the same.
-    let mut best: Option<(f64, f64)> = None;
-    let mut frontier = Vec::new();
-    for &(id, surge, duration) in &sorted {
-        let on_frontier = match best {
-            None => true,
-            Some((best_duration, first_surge)) => {
-                duration < best_duration || (duration == best_duration && surge == first_surge)
-            }
-        };
-        if on_frontier {
-            frontier.push(id);
-        }
-        if best.is_none_or(|(d, _)| duration < d) {
-            best = Some((duration, surge));
-        }
-    }
-    frontier
-}
-
 struct TradeChart<'a> {
     report: &'a Report<'a>,
     points: Vec<TradePoint>,
     frontier: Vec<u32>,
+    /// Variants whose worst run keeps the sweep floor.
+    eligible: usize,
     x: NiceScale,
     frame: Frame,
     label_points: bool,
@@ -1000,16 +1009,17 @@ struct TradeChart<'a> {
 
 fn tradeoff_svg(report: &Report<'_>) -> String {
     let plan = report.plan;
+    let trade = super::tradeoff::tradeoff(report);
     let points: Vec<TradePoint> = plan
         .variants
         .iter()
-        .map(|v| TradePoint::read(report, v.id))
+        .map(|v| TradePoint {
+            meets_floor: trade.meets_floor[v.id as usize],
+            ..TradePoint::read(report, v.id)
+        })
         .collect();
-    let plotted: Vec<(u32, f64, f64)> = points
-        .iter()
-        .filter_map(|p| p.plotted().map(|(x, y)| (p.id, x, y)))
-        .collect();
-    let frontier = pareto_frontier(&plotted);
+    let eligible = points.iter().filter(|p| p.meets_floor).count();
+    let frontier = trade.frontier;
     let x_max = points.iter().filter_map(|p| p.surge_h).fold(0.0, f64::max);
     let y_max = points
         .iter()
@@ -1021,8 +1031,7 @@ fn tradeoff_svg(report: &Report<'_>) -> String {
             "one point per variant at its p50 duration, whisker to p90; x = mean surge instance-hours; {} runs per variant",
             plan.runs
         ),
-        "line: Pareto frontier (no other variant is both cheaper in surge and faster at p50)"
-            .to_string(),
+        frontier_subtitle(eligible, points.len(), plan.floor_permille),
     ];
     let never_ended = points
         .iter()
@@ -1039,6 +1048,7 @@ fn tradeoff_svg(report: &Report<'_>) -> String {
         label_points: points.len() <= KEY_ROWS_MAX,
         points,
         frontier,
+        eligible,
         x: NiceScale::covering(0.0, x_max),
         frame: Frame {
             left: PLOT_LEFT,
@@ -1061,6 +1071,20 @@ fn tradeoff_svg(report: &Report<'_>) -> String {
     out
 }
 
+/// What the frontier line is, or why there is none.
+fn frontier_subtitle(eligible: usize, variants: usize, floor_permille: u32) -> String {
+    let floor = permille_text(floor_permille);
+    match eligible {
+        0 => format!(
+            "no frontier: no variant's worst run keeps the sweep floor {floor} (open dots: below the floor)"
+        ),
+        n => format!(
+            "line: Pareto frontier among the {} whose worst run keeps the sweep floor {floor} (of {variants}; open dots are below it)",
+            plural(n, "variant")
+        ),
+    }
+}
+
 fn tradeoff_legend(never_ended: bool) -> Vec<LegendEntry> {
     let mut entries: Vec<LegendEntry> = FLOOR_BUCKETS
         .iter()
@@ -1073,7 +1097,12 @@ fn tradeoff_legend(never_ended: bool) -> Vec<LegendEntry> {
     entries.push(LegendEntry {
         colour: INK,
         shape: Shape::Line,
-        label: "Pareto frontier".to_string(),
+        label: "Pareto frontier (variants that keep the floor)".to_string(),
+    });
+    entries.push(LegendEntry {
+        colour: MUTED,
+        shape: Shape::Ring,
+        label: "worst run below the sweep floor".to_string(),
     });
     if never_ended {
         entries.push(LegendEntry {
@@ -1203,13 +1232,27 @@ impl TradeChart<'_> {
                     P(p50),
                     P(p90)
                 );
-                self.render_dot(out, x, p50, p90, colour, &tip);
+                let tip = if p.meets_floor {
+                    tip
+                } else {
+                    format!("{tip}; worst run below the sweep floor")
+                };
+                self.render_dot(out, x, (p50, p90), colour, p.meets_floor, &tip);
             }
             None => cross(out, x, y, colour, &format!("{}: {name}; never ended", p.id)),
         }
     }
 
-    fn render_dot(&self, out: &mut String, x: f64, p50: f64, p90: f64, colour: &str, tip: &str) {
+    /// A filled dot for a variant that keeps the floor, an open ring for one that does not.
+    fn render_dot(
+        &self,
+        out: &mut String,
+        x: f64,
+        (p50, p90): (f64, f64),
+        colour: &str,
+        meets_floor: bool,
+        tip: &str,
+    ) {
         emit!(
             out,
             "<line x1=\"{x}\" y1=\"{}\" x2=\"{x}\" y2=\"{}\" stroke=\"{colour}\" stroke-width=\"1.2\"/>\n",
@@ -1217,9 +1260,14 @@ impl TradeChart<'_> {
             P(self.frame.y(p90)),
             x = P(x)
         );
+        let (fill, stroke, width) = if meets_floor {
+            (colour, "#FFFFFF", "0.8")
+        } else {
+            ("#FFFFFF", colour, "1.5")
+        };
         emit!(
             out,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{colour}\" stroke=\"#FFFFFF\" stroke-width=\"0.8\"><title>{}</title></circle>\n",
+            "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"{width}\"><title>{}</title></circle>\n",
             P(x),
             P(self.frame.y(p50)),
             Esc(tip)
@@ -1242,8 +1290,9 @@ impl TradeChart<'_> {
     fn render_key(&self, out: &mut String, rows: &[&TradePoint], top: f64) {
         let heading = if self.label_points {
             format!(
-                "{} (◆ on the frontier)",
-                plural(self.points.len(), "variant")
+                "{} (◆ on the frontier; {} keep the floor)",
+                plural(self.points.len(), "variant"),
+                self.eligible
             )
         } else {
             format!(
@@ -1260,10 +1309,11 @@ impl TradeChart<'_> {
         let columns = [
             (16.0, "start", "#"),
             (52.0, "start", "settings"),
-            (700.0, "end", "surge h"),
-            (780.0, "end", "p50 min"),
-            (860.0, "end", "p90 min"),
-            (950.0, "end", "floor p50"),
+            (620.0, "end", "surge h"),
+            (700.0, "end", "p50 min"),
+            (780.0, "end", "p90 min"),
+            (860.0, "end", "floor p50"),
+            (950.0, "end", "worst run"),
         ];
         out.push_str(&format!("<g fill=\"{INK}\" font-size=\"10\">\n"));
         for (x, anchor, name) in columns {
@@ -1289,7 +1339,7 @@ impl TradeChart<'_> {
         out.push_str("</g>\n");
     }
 
-    fn key_cells(&self, p: &TradePoint) -> [String; 6] {
+    fn key_cells(&self, p: &TradePoint) -> [String; 7] {
         let mark = if self.on_frontier(p.id) { " ◆" } else { "" };
         let name = variant_name(&self.report.plan.variants[p.id as usize]);
         [
@@ -1303,6 +1353,12 @@ impl TradeChart<'_> {
             p.floor_fraction
                 .and_then(finite)
                 .map_or("–".to_string(), |f| format!("{} %", P(f * 100.0))),
+            p.worst_fraction
+                .and_then(finite)
+                .map_or("–".to_string(), |f| {
+                    let below = if p.meets_floor { "" } else { " ✗" };
+                    format!("{} %{below}", P(f * 100.0))
+                }),
         ]
     }
 }
@@ -1521,49 +1577,67 @@ mod tests {
         assert_eq!(names[1], "duration-by-standby-2.svg");
     }
 
-    /// Dominated: some other point has no more surge and no longer duration, and is strictly
-    /// better in one.
-    fn frontier_by_brute_force(points: &[(u32, f64, f64)]) -> Vec<u32> {
-        let mut ids: Vec<(f64, f64, u32)> = points
-            .iter()
-            .filter(|p| {
-                !points
-                    .iter()
-                    .any(|q| q.1 <= p.1 && q.2 <= p.2 && (q.1 < p.1 || q.2 < p.2))
-            })
-            .map(|p| (p.1, p.2, p.0))
-            .collect();
-        ids.sort_by(|a, b| {
-            a.0.total_cmp(&b.0)
-                .then(a.1.total_cmp(&b.1))
-                .then(a.2.cmp(&b.2))
-        });
-        ids.into_iter().map(|p| p.2).collect()
+    /// The frontier is computed among the variants whose worst run keeps the floor: a variant
+    /// both cheapest and fastest but below the floor is drawn open, not on the line.
+    #[test]
+    fn the_tradeoff_frontier_keeps_the_sweep_floor() {
+        let p = plan(&["MaxSurge=0,1,2"]);
+        let s = vec![
+            stats(&[600.0; 4], &[0.7, 0.9, 0.9, 0.9], &[0.0; 4]),
+            stats(&[900.0; 4], &[0.85; 4], &[3600.0; 4]),
+            stats(&[1200.0; 4], &[0.95; 4], &[0.0; 4]),
+        ];
+        let report = Report {
+            plan: &p,
+            stats: &s,
+        };
+        let trade = super::super::tradeoff::tradeoff(&report);
+        assert_eq!(trade.meets_floor, [false, true, true]);
+        // Unconstrained, variant 0 would dominate both; among those that keep 80 %, 2 is the
+        // cheapest and 1 the fastest.
+        assert_eq!(trade.frontier, [2, 1]);
+        let svg = &charts(&p, &s)[2].1;
+        assert!(svg.contains(
+            "Pareto frontier among the 2 variants whose worst run keeps the sweep floor 80 % (of 3"
+        ));
+        assert!(svg.contains("worst run below the sweep floor</title>"));
+        assert!(
+            svg.contains(">70.0 % ✗</text>"),
+            "the key marks the variant below the floor"
+        );
+        // No variant keeps a 99 % floor: no frontier, and the chart says why.
+        let strict = Plan {
+            floor_permille: 990,
+            ..p.clone()
+        };
+        let svg = &charts(&strict, &s)[2].1;
+        assert!(
+            svg.contains("no frontier: no variant&apos;s worst run keeps the sweep floor 99 %")
+        );
+        assert!(!svg.contains("stroke-opacity=\"0.7\""), "no frontier line");
     }
 
     #[test]
-    fn the_frontier_keeps_exactly_the_undominated_points() {
-        let points = [
-            (0, 0.0, 30.0),
-            (1, 1.0, 20.0),
-            (2, 1.0, 25.0), // same cost as 1, slower
-            (3, 2.0, 20.0), // as fast as 1, dearer
-            (4, 3.0, 10.0),
-            (5, 3.0, 10.0), // equal to 4: neither dominates the other
-            (6, 4.0, 12.0),
+    fn capacity_charts_say_why_a_whisker_is_missing() {
+        let p = plan(&["MaxSurge=0,1"]);
+        let spread_floor = vec![
+            stats(&[600.0; 4], &[0.9, 0.8, 0.9, 0.9], &[0.0; 4]),
+            stats(&[600.0; 4], &[0.9; 4], &[0.0; 4]),
         ];
-        assert_eq!(pareto_frontier(&points), [0, 1, 4, 5]);
-        assert_eq!(pareto_frontier(&[]), Vec::<u32>::new());
-        // A fixed pseudo-random cloud on a coarse grid, so ties happen often.
-        let mut state = 7u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            f64::from((state >> 60) as u32)
-        };
-        let cloud: Vec<(u32, f64, f64)> = (0..60).map(|id| (id, next(), next())).collect();
-        assert_eq!(pareto_frontier(&cloud), frontier_by_brute_force(&cloud));
+        let out = charts(&p, &spread_floor);
+        let capacity = &out[1].1;
+        assert!(capacity.contains(
+            "no whisker on 1 of 2 variants: there the worst run&apos;s floor equals the p50"
+        ));
+        let flat = vec![stats(&[600.0; 4], &[0.9; 4], &[0.0; 4]); 2];
+        let capacity = &charts(&p, &flat)[1].1;
+        assert!(capacity.contains(
+            "no whiskers show: in every variant the worst run&apos;s floor equals the p50"
+        ));
+        // Duration charts have no such note, and whiskered capacity charts neither.
+        assert!(!charts(&p, &flat)[0].1.contains("no whisker"));
+        let whiskered = vec![stats(&[600.0; 4], &[0.9, 0.8, 0.9, 0.9], &[0.0; 4]); 2];
+        assert!(!charts(&p, &whiskered)[1].1.contains("no whisker"));
     }
 
     #[test]

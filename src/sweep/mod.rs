@@ -17,6 +17,7 @@ pub mod row;
 pub mod stats;
 pub mod store;
 pub mod summary;
+pub mod tradeoff;
 
 pub use plan::{Plan, Shard};
 

@@ -298,7 +298,8 @@ pub fn final_files(plan: &Plan, rows: &[Vec<RunRow>]) -> (Files, Vec<VariantStat
         ("summary.json".to_string(), json),
     ];
     let charts = super::charts::sweep_charts(&report);
-    let html = crate::report::html::sweep_html(&summary_json(&report), &charts);
+    let tradeoff = super::tradeoff::tradeoff(&report).to_json();
+    let html = crate::report::html::sweep_html(&summary_json(&report), &tradeoff, &charts);
     for (name, svg) in charts {
         files.push((name, svg.into_bytes()));
     }

@@ -2,10 +2,10 @@
 // playwright-core) with the network cut off, and checks what a reader would: no console or page
 // errors, the Gantt and the capacity chart draw (non-blank pixels in screenshots of their
 // regions), hovering each batch shows a tooltip with that batch's status from summary.json,
-// zoom/pan/axis buttons redraw, the sweep table sorts and filters, and the 2,000-instance report
-// loads quickly (the time is printed).
+// zoom/pan/axis buttons redraw, the sweep and advise tables sort and filter, advise's answer
+// shows as advice.json has it, and the 2,000-instance report loads quickly (the time is printed).
 //
-//   node tests/browser/check.mjs OUT_DIR   (run.sh writes OUT_DIR/{doc,large,sweep})
+//   node tests/browser/check.mjs OUT_DIR   (run.sh writes OUT_DIR/{doc,large,sweep,advise})
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -183,9 +183,44 @@ async function checkSweep(dir) {
   await page.close();
 }
 
+async function checkAdvise(dir) {
+  const advice = JSON.parse(readFileSync(join(dir, "advice.json"), "utf8"));
+  const data = blobOf(readFileSync(join(dir, "report.html"), "utf8"));
+  const { page, errors, timing } = await open(join(dir, "report.html"));
+  console.log(`time advise: ${data.candidates.length} candidates, drawn ${timing.drawn.toFixed(0)} ms after navigation start`);
+  const rowsShown = () => page.$$eval("#candidate-table tbody tr", (trs) => trs.map((tr) => Number(tr.dataset.candidate)));
+  check((await rowsShown()).length === data.candidates.length && data.candidates.length > 1, `advise: one row per candidate (${data.candidates.length})`);
+  // The answer as advice.json has it, in plain HTML.
+  const answer = await page.$eval("#answer", (h) => ({ feasible: h.dataset.feasible, text: h.textContent }));
+  check(answer.feasible === String(advice.feasible) && answer.text.includes(advice.binding_constraint || ""),
+    `advise: the answer says feasible=${advice.feasible}, binding constraint ${advice.binding_constraint}`);
+  const shown = advice.recommended || advice.closest;
+  const cells = await page.$$eval("#recommended-table tr", (trs) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent])));
+  check(Object.entries(shown.settings).every(([k, v]) => cells[k] === String(v)), `advise: the recommended settings table shows ${JSON.stringify(shown.settings)}`);
+  const rec = data.candidates.find((c) => c.recommended);
+  const recRow = await page.$$eval("#candidate-table tbody tr", (trs) => trs.filter((tr) => tr.textContent.includes("★")).map((tr) => Number(tr.dataset.candidate)));
+  check(advice.feasible ? recRow.length === 1 && rec && recRow[0] === rec.id : recRow.length === 0, `advise: the recommended candidate is starred in the table (${recRow.join(",")})`);
+  const p90 = (id) => data.candidates.find((c) => c.id === id).duration_s.p90;
+  await page.click("#candidate-table thead th[data-key='duration_p90']");
+  const order = (await rowsShown()).filter((id) => p90(id) != null);
+  check(order.every((v, i) => i === 0 || p90(order[i - 1]) <= p90(v)), "advise: sorting by p90 duration ascending");
+  await page.check("#f-feasible");
+  const feasible = data.candidates.filter((c) => c.feasible).map((c) => c.id).sort((a, b) => a - b);
+  check(JSON.stringify((await rowsShown()).sort((a, b) => a - b)) === JSON.stringify(feasible), `advise: the feasible filter leaves candidates ${feasible.join(",")}`);
+  await page.click("#f-clear");
+  const pareto = await page.$$eval("#candidate-table tbody tr.frontier", (trs) => trs.map((tr) => Number(tr.dataset.candidate)));
+  check(pareto.length === advice.pareto.length && pareto.every((id) => feasible.includes(id)), `advise: the Pareto rows (${pareto.join(",")}) are advice.json's ${advice.pareto.length}, all feasible`);
+  const trade = await inkOf(await page.locator("#tradeoff").screenshot());
+  check(trade.share > 0.005, `advise: the trade-off chart draws (${(trade.share * 100).toFixed(1)} % ink)`);
+  check((await page.locator("figure.svg svg").count()) === 1, "advise: advice.svg is inline");
+  check(errors.length === 0, "advise: no console or page errors" + (errors.length ? ": " + errors.join(" | ") : ""));
+  await page.close();
+}
+
 await checkRun("tencent-documented-example", join(out, "doc"));
 await checkRun("large-2000-probabilistic", join(out, "large"));
 await checkSweep(join(out, "sweep"));
+await checkAdvise(join(out, "advise"));
 check(foreign.length === 0, "no request left file:// " + (foreign.length ? foreign.join(", ") : ""));
 await browser.close();
 if (failures) { console.log(failures + " browser check(s) failed"); process.exit(1); }

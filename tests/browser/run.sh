@@ -30,6 +30,9 @@ mkdir -p "$out"
 "$bin" run scenarios/large-2000-probabilistic.toml --out "$out/large" -q
 "$bin" sweep scenarios/sweep-batch-surge.toml --out "$out/sweep" --runs 3 \
     --vary RollingUpdateSettings.BatchNumber=5,10,20 --vary MaxSurge=0,batch/2,batch -q
+# advise exits 1 when nothing is feasible; this request has an answer (exit 0).
+"$bin" advise scenarios/tencent-documented-example.toml --min-in-service 60% \
+    --allow MaxSurge=0..=2:1 --out "$out/advise" -q
 # The pages are opened from file:// with the network cut off; nothing may go through a proxy.
 unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy ALL_PROXY all_proxy
 node tests/browser/check.mjs "$out"

@@ -235,17 +235,143 @@ fn sweep_report_embeds_the_summary_and_every_chart() {
             "<svg id=\"two\"></svg>\n".to_string(),
         ),
     ];
-    let html = refreshsim::report::html::sweep_html(&summary, &charts);
+    let tradeoff = serde_json::json!({"floor": 0.9, "meets_floor": [], "frontier": []});
+    let html = refreshsim::report::html::sweep_html(&summary, &tradeoff, &charts);
     assert_self_contained(&html);
     assert!(html.contains("<svg id=\"one\"></svg>") && html.contains("<svg id=\"two\"></svg>"));
     assert!(
         !html.contains("<?xml"),
         "the XML declaration is dropped inline"
     );
-    assert_eq!(blob(&html), summary);
+    let mut expected = summary.clone();
+    expected["tradeoff"] = tradeoff.clone();
+    assert_eq!(
+        blob(&html),
+        expected,
+        "the summary, with the trade-off added"
+    );
     assert_eq!(html.matches("</script>").count(), 2);
     assert_eq!(
         html,
-        refreshsim::report::html::sweep_html(&summary, &charts)
+        refreshsim::report::html::sweep_html(&summary, &tradeoff, &charts)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// advise
+
+const ADVISE_GROUP: &str = r#"
+[scenario]
+name = "advise-report"
+seed = 3
+
+[group]
+id = "asg-adv00003"
+size = 100
+image_id = "img-old"
+
+[launch_configuration]
+image_id = "img-new"
+
+[timing]
+reinstall = "100s"
+
+[[actions]]
+id = "start"
+at = "0s"
+action = "StartInstanceRefresh"
+request = { RefreshSettings = { RollingUpdateSettings = { BatchNumber = 1 } } }
+"#;
+
+fn advise_files(min: &str, surge: Option<&str>) -> (Value, String) {
+    use refreshsim::advise::{Request, advise, plan, render};
+    let base = refreshsim::scenario::parse_scenario("advise-report.toml", ADVISE_GROUP).unwrap();
+    let mut request = Request::new("advise-report.toml", min);
+    request.max_surge_cost = surge.map(str::to_string);
+    let advice = advise(&base, plan(&base, &request).unwrap()).unwrap();
+    let files = render::files(&advice);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["advice.json", "advice.svg", "report.html"]);
+    let json = serde_json::from_slice(&files[0].1).unwrap();
+    let html = String::from_utf8(files[2].1.clone()).unwrap();
+    assert!(
+        render::files(&advice)[2].1 == files[2].1,
+        "same advice, same bytes"
+    );
+    (json, html)
+}
+
+/// advise's report.html: self-contained, the recommendation as plain HTML (the settings and
+/// the request to send), every setting the search ran in the data with the Pareto set and the
+/// recommendation marked as advice.json has them, and the chart inline.
+#[test]
+fn advise_report_shows_the_recommendation_the_candidates_and_the_tradeoff() {
+    let (json, html) = advise_files("90%", Some("0"));
+    assert_self_contained(&html);
+    assert!(html.contains("<h2 id=\"answer\" data-feasible=\"true\">Recommended settings"));
+    assert!(
+        html.contains("<tr><th>BatchNumber</th><td>10</td></tr>"),
+        "settings row"
+    );
+    assert!(html.contains("<pre id=\"start-request\">"));
+    assert!(
+        html.contains("&quot;RefreshMode&quot;"),
+        "the request body, escaped"
+    );
+    assert!(html.contains("<figure class=\"svg\" data-file=\"advice.svg\"><svg "));
+    let data = blob(&html);
+    let candidates = data["candidates"].as_array().unwrap();
+    assert_eq!(
+        candidates.len() as u64,
+        json["search"]["settings_run"].as_u64().unwrap()
+    );
+    assert_eq!(
+        data["recommended"], json["recommended"],
+        "advice.json's value"
+    );
+    let recommended: Vec<&Value> = candidates
+        .iter()
+        .filter(|c| c["recommended"] == true)
+        .collect();
+    assert_eq!(recommended.len(), 1);
+    assert_eq!(recommended[0]["settings"], json["recommended"]["settings"]);
+    assert_eq!(recommended[0]["feasible"], true);
+    let pareto: Vec<&Value> = candidates.iter().filter(|c| c["pareto"] == true).collect();
+    assert_eq!(pareto.len(), json["pareto"].as_array().unwrap().len());
+    assert!(pareto.iter().all(|c| c["feasible"] == true));
+    // A feasible candidate breaks nothing; an infeasible one names what it breaks.
+    for c in candidates {
+        let broken = c["broken"].as_array().unwrap();
+        if c["feasible"] == true {
+            assert!(broken.is_empty(), "{c}");
+        }
+    }
+    assert!(
+        candidates.iter().any(|c| c["broken"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|b| b == "min_in_service")),
+        "a too-large batch breaks the floor"
+    );
+    assert_eq!(data["keys"][0], "BatchNumber");
+}
+
+#[test]
+fn advise_report_names_the_closest_setting_when_nothing_is_feasible() {
+    // Keeping all 100 in service with no surge budget is impossible.
+    let (json, html) = advise_files("100", Some("0"));
+    assert_eq!(json["feasible"], false);
+    assert_self_contained(&html);
+    assert!(html.contains(
+        "data-feasible=\"false\">No setting meets every constraint — the closest, which cannot meet"
+    ));
+    let data = blob(&html);
+    assert!(
+        data["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["feasible"] == false && c["pareto"] == false)
     );
 }

@@ -228,7 +228,8 @@
 
   // ---- capacity ---------------------------------------------------------------------------
   var steps = D.capacity;
-  var threshold = (D.floor_fraction != null && D.in_service_before != null) ? D.floor_fraction * D.in_service_before : null;
+  // The capacity threshold the summary's time below floor is measured against.
+  var threshold = (D.threshold_permille > 0 && D.in_service_before != null) ? D.threshold_permille * D.in_service_before / 1000 : null;
   function countAt(t) {
     var lo = 0, hi = steps.length - 1, c = 0;
     while (lo <= hi) { var m = (lo + hi) >> 1; if (steps[m][0] <= t) { c = steps[m][1]; lo = m + 1; } else hi = m - 1; }
@@ -274,7 +275,8 @@
       ctx.setLineDash([6, 4]); ctx.strokeStyle = COL.red;
       ctx.beginPath(); ctx.moveTo(L, y(threshold)); ctx.lineTo(W - R, y(threshold)); ctx.stroke(); ctx.setLineDash([]);
       ctx.fillStyle = COL.red;
-      ctx.fillText("floor " + Math.round(D.floor_fraction * 1000) / 10 + "% of " + D.in_service_before + " = " + (Math.round(threshold * 10) / 10), L + 6, y(threshold) - 4);
+      ctx.fillText("threshold " + D.threshold_permille / 10 + "% of " + D.in_service_before + " = " + (Math.round(threshold * 10) / 10) +
+        (D.floor_fraction != null ? " · lowest " + Math.round(D.floor_fraction * D.in_service_before) + " (" + Math.round(D.floor_fraction * 1000) / 10 + "%)" : ""), L + 6, y(threshold) - 4);
     }
     ctx.restore();
   }
@@ -294,7 +296,7 @@
     sw(OUTCOME.SUCCESSFUL, "instance SUCCESSFUL"); sw(OUTCOME.FAILED, "instance FAILED"); sw(OUTCOME.NOT_FOUND, "NOT_FOUND");
     sw(OUTCOME.CANCELLED, "CANCELLED"); sw(OUTCOME.IN_FLIGHT, "in flight at run end");
     sw(PAUSE.AUTO_PAUSE, "AUTO_PAUSE"); sw(PAUSE.MANUAL_PAUSE, "MANUAL_PAUSE"); sw(PAUSE.FAILED_PAUSE, "FAILED_PAUSE");
-    sw(COL.blue, "in service"); sw(COL.red, "capacity floor (dashed)");
+    sw(COL.blue, "in service"); sw(COL.red, "capacity threshold (dashed)");
     document.getElementById("legend").innerHTML = items.join("");
     var note = document.getElementById("density-note");
     note.textContent = dense
@@ -402,7 +404,7 @@
       } else {
         var t = Math.max(0, Math.min(END, tAt(px)));
         showTip(px >= L ? { kind: "capacity", status: "", html: "<b>" + countAt(t) + "</b> in service at " + esc(when(Math.round(t))) +
-          (threshold != null ? "<br>floor " + (Math.round(threshold * 10) / 10) : "") } : null, ev);
+          (threshold != null ? "<br>threshold " + (Math.round(threshold * 10) / 10) : "") } : null, ev);
       }
     });
   });

@@ -1,9 +1,12 @@
 // refreshsim report.html (sweep): sortable, filterable variant table and the floor-constrained
-// trade-off (duration vs surge cost among the variants whose worst run meets the floor).
+// trade-off (duration vs surge cost among the variants whose worst run meets the floor). Which
+// variants meet the floor and which are on the frontier come from S.tradeoff, computed by
+// sweep::tradeoff in Rust for tradeoff.svg too; this script only draws them.
 "use strict";
 (function () {
   var S = JSON.parse(document.getElementById("report-data").textContent);
   var FLOOR = typeof S.floor === "number" ? S.floor : null;
+  var TRADE = S.tradeoff || { meets_floor: [], frontier: [] };
   function metric(v, m, q) { var x = v.metrics && v.metrics[m]; return x && typeof x[q] === "number" ? x[q] : null; }
   function prob(v, p) { var x = v.probabilities && v.probabilities[p]; return x && typeof x.p === "number" ? x.p : null; }
   var rows = S.variants.map(function (v) {
@@ -18,7 +21,8 @@
     var surge = metric(v, "surge_instance_s", "mean");
     r.surge_h = surge == null ? null : surge / 3600;
     (S.keys || []).forEach(function (k) { r["k:" + k] = v.settings ? v.settings[k] : null; });
-    r.meets_floor = FLOOR == null || (r.cap_worst != null && r.cap_worst + 1e-12 >= FLOOR);
+    r.meets_floor = TRADE.meets_floor[v.variant] === true;
+    r.frontier = TRADE.frontier.indexOf(v.variant) >= 0 ? "frontier" : "";
     return r;
   });
   var cols = [{ key: "variant", name: "#", num: true }];
@@ -37,19 +41,15 @@
     { key: "meets_floor", name: "meets floor", num: false },
     { key: "frontier", name: "trade-off", num: false }
   ]);
-  function show(r, c) {
-    var v = r[c.key];
-    if (v == null) return "—";
-    if (typeof v === "boolean") return v ? "yes" : "no";
-    if (typeof v === "number" && c.fmt != null) return v.toFixed(c.fmt);
-    return String(v);
-  }
-  var sort = { key: "variant", dir: 1 };
-  var table = document.getElementById("variant-table");
+  var table = RefreshsimTable.create({
+    table: document.getElementById("variant-table"), cols: cols, id: "variant", rowAttr: "data-variant",
+    rowClass: function (r) { return (r.frontier ? "frontier " : "") + (r.meets_floor ? "" : "below-floor"); },
+    onSort: function () { render(); }
+  });
   var inputs = { floor: document.getElementById("f-floor"), p90: document.getElementById("f-p90"), psucc: document.getElementById("f-psucc") };
   if (FLOOR != null) inputs.floor.placeholder = String(FLOOR);
 
-  function num(input) { var v = parseFloat(input.value); return isFinite(v) ? v : null; }
+  var num = RefreshsimTable.num;
   function passes(r) {
     var f = num(inputs.floor), p = num(inputs.p90), s = num(inputs.psucc);
     if (f != null && !(r.cap_worst != null && r.cap_worst + 1e-12 >= f)) return false;
@@ -57,56 +57,20 @@
     if (s != null && !(r.p_successful != null && r.p_successful + 1e-12 >= s)) return false;
     return true;
   }
-  // Pareto set minimising (duration p50, surge instance-hours) among the given rows.
-  function frontier(list) {
-    var ok = list.filter(function (r) { return r.duration_p50 != null && r.surge_h != null; });
-    return ok.filter(function (a) {
-      return !ok.some(function (b) {
-        return b !== a && b.duration_p50 <= a.duration_p50 && b.surge_h <= a.surge_h &&
-          (b.duration_p50 < a.duration_p50 || b.surge_h < a.surge_h);
-      });
-    });
-  }
+  // The sweep's frontier (all variants that meet the floor), whatever the filters show.
+  var front = rows.filter(function (r) { return r.frontier; });
+  var eligible = rows.filter(function (r) { return r.meets_floor; });
   function render() {
-    var shown = rows.filter(passes);
-    var eligible = shown.filter(function (r) { return r.meets_floor; });
-    var front = frontier(eligible);
-    rows.forEach(function (r) { r.frontier = front.indexOf(r) >= 0 ? "frontier" : ""; });
-    shown.sort(function (a, b) {
-      var x = a[sort.key], y = b[sort.key];
-      if (x == null && y == null) return a.variant - b.variant;
-      if (x == null) return 1;
-      if (y == null) return -1;
-      if (x < y) return -sort.dir;
-      if (x > y) return sort.dir;
-      return a.variant - b.variant;
-    });
-    table.tHead.innerHTML = "<tr>" + cols.map(function (c) {
-      var cls = c.key === sort.key ? (sort.dir > 0 ? "asc" : "desc") : "";
-      return '<th data-key="' + c.key + '" class="' + cls + '">' + c.name.replace(/&/g, "&amp;").replace(/</g, "&lt;") + "</th>";
-    }).join("") + "</tr>";
-    table.tBodies[0].innerHTML = shown.map(function (r) {
-      var cls = (r.frontier ? "frontier " : "") + (r.meets_floor ? "" : "below-floor");
-      return '<tr data-variant="' + r.variant + '" class="' + cls + '">' + cols.map(function (c) {
-        return "<td>" + show(r, c).replace(/&/g, "&amp;").replace(/</g, "&lt;") + "</td>";
-      }).join("") + "</tr>";
-    }).join("");
+    var shown = table.render(rows.filter(passes));
     document.getElementById("f-count").textContent = shown.length + " of " + rows.length + " variants shown";
     var text = document.getElementById("tradeoff-text");
     text.textContent = eligible.length === 0
-      ? "No shown variant's worst run stays at or above the floor" + (FLOOR != null ? " (" + FLOOR + ")" : "") + ": nothing to trade off."
-      : "Among " + eligible.length + " shown variants whose worst run stays at or above the floor" + (FLOOR != null ? " (" + FLOOR + ")" : "") +
+      ? "No variant's worst run stays at or above the floor" + (FLOOR != null ? " (" + FLOOR + ")" : "") + ": nothing to trade off."
+      : "Among the " + eligible.length + " variants whose worst run stays at or above the floor" + (FLOOR != null ? " (" + FLOOR + ")" : "") +
         ", the Pareto set (faster or cheaper than every other) is: " + front.slice().sort(function (a, b) { return a.duration_p50 - b.duration_p50; })
           .map(function (r) { return "#" + r.variant + " " + r.label + " (p50 " + Math.round(r.duration_p50) + " s, " + r.surge_h.toFixed(2) + " surge instance-h)"; }).join("; ") + ".";
     drawTradeoff(shown, front);
   }
-  table.tHead.addEventListener("click", function (ev) {
-    var th = ev.target.closest("th");
-    if (!th) return;
-    var key = th.dataset.key;
-    sort = { key: key, dir: sort.key === key ? -sort.dir : 1 };
-    render();
-  });
   Object.keys(inputs).forEach(function (k) { inputs[k].addEventListener("input", render); });
   document.getElementById("f-clear").onclick = function () {
     Object.keys(inputs).forEach(function (k) { inputs[k].value = ""; });
@@ -125,7 +89,7 @@
     ctx.font = "11px sans-serif"; ctx.fillStyle = "#222";
     if (!pts.length) { ctx.fillText("no variant to plot", L, T + 20); return; }
     var x0 = Infinity, x1 = -Infinity, y0 = 0, y1 = 0;
-    pts.forEach(function (r) { x0 = Math.min(x0, r.duration_p50); x1 = Math.max(x1, r.duration_p50); y1 = Math.max(y1, r.surge_h); });
+    pts.concat(front).forEach(function (r) { x0 = Math.min(x0, r.duration_p50); x1 = Math.max(x1, r.duration_p50); y1 = Math.max(y1, r.surge_h); });
     if (x1 - x0 < 1) { x0 -= 1; x1 += 1; }
     var padX = (x1 - x0) * 0.06; x0 -= padX; x1 += padX; y1 = y1 > 0 ? y1 * 1.1 : 1;
     function X(v) { return L + (v - x0) / (x1 - x0) * (W - L - R); }
