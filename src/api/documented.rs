@@ -102,9 +102,13 @@ pub fn product_codes(action: Action) -> &'static [ErrorCode] {
             ResourceUnavailableAutoScalingGroupInActivity,
             ResourceInsufficientAutoScalingGroupAboveMaxSize,
         ],
-        Action::ModifyLaunchConfigurationAttributes => {
-            &[ResourceNotFoundLaunchConfigurationIdNotFound]
-        }
+        Action::ModifyLaunchConfigurationAttributes => &[
+            ResourceNotFoundLaunchConfigurationIdNotFound,
+            InvalidParameterValueTooLong,
+            InvalidParameterValueTooShort,
+            InvalidParameterValueUserDataFormatError,
+            InvalidParameterValueUserDataSizeExceeded,
+        ],
         Action::CompleteLifecycleAction => &[
             ResourceNotFoundLifecycleHookNotFound,
             ResourceNotFoundLifecycleHookInstanceNotMatch,

@@ -278,6 +278,120 @@ fn render_object(fields: &[Field], map: Option<&Map<String, Value>>) -> Map<Stri
         .collect()
 }
 
+/// The documented value rules of `ModifyLaunchConfigurationAttributes` (the SDK's model), checked
+/// after the shape and before the launch configuration is looked up (OQ-27's order, OQ-91).
+pub fn check_values(
+    req: &super::request::ModifyLaunchConfigurationRequest,
+) -> Result<(), ApiError> {
+    let invalid = |code: ErrorCode, message: String| Err(ApiError::new(code, message));
+    let one_of = |name: &str, allowed: &[&str]| -> Result<(), ApiError> {
+        match req.stored.get(name).and_then(Value::as_str) {
+            Some(v) if !allowed.contains(&v) => invalid(
+                ErrorCode::InvalidParameterValue,
+                format!("{name} must be one of {}, found {v:?}", allowed.join(" | ")),
+            ),
+            Some(_) | None => Ok(()),
+        }
+    };
+    one_of("InstanceTypesCheckPolicy", &["ALL", "ANY"])?;
+    one_of(
+        "InstanceChargeType",
+        &["POSTPAID_BY_HOUR", "SPOTPAID", "PREPAID", "CDCPAID"],
+    )?;
+    one_of("DiskTypePolicy", &["ORIGINAL", "AUTOMATIC"])?;
+    if let Some(types) = &req.instance_types {
+        if types.is_empty() {
+            return invalid(
+                ErrorCode::InvalidParameterValueTooShort,
+                "InstanceTypes must list at least one instance type".into(),
+            );
+        }
+        if types.len() > MAX_INSTANCE_TYPES {
+            return invalid(
+                ErrorCode::InvalidParameterValueTooLong,
+                format!(
+                    "at most {MAX_INSTANCE_TYPES} InstanceTypes, found {}",
+                    types.len()
+                ),
+            );
+        }
+    }
+    let count = |name: &str| req.stored.get(name).and_then(Value::as_array).map(Vec::len);
+    if count("SecurityGroupIds") == Some(0) {
+        return invalid(
+            ErrorCode::InvalidParameterValueTooShort,
+            "SecurityGroupIds must list at least one security group".into(),
+        );
+    }
+    for (name, max) in [
+        ("DataDisks", MAX_DATA_DISKS),
+        ("InstanceTags", MAX_INSTANCE_TAGS),
+        ("NetworkInterfaces", MAX_NETWORK_INTERFACES),
+    ] {
+        if let Some(n) = count(name)
+            && n > max
+        {
+            return invalid(
+                ErrorCode::InvalidParameterValueTooLong,
+                format!("at most {max} {name}, found {n}"),
+            );
+        }
+    }
+    if let Some(name) = req
+        .stored
+        .get("LaunchConfigurationName")
+        .and_then(Value::as_str)
+        && (name.is_empty() || name.len() > MAX_NAME_BYTES)
+    {
+        return invalid(
+            ErrorCode::InvalidParameterValue,
+            format!(
+                "LaunchConfigurationName must be 1 to {MAX_NAME_BYTES} bytes, found {}",
+                name.len()
+            ),
+        );
+    }
+    if let Some(data) = &req.user_data {
+        if data.len() > MAX_USER_DATA_BYTES {
+            return invalid(
+                ErrorCode::InvalidParameterValueUserDataSizeExceeded,
+                format!(
+                    "UserData is {} bytes; at most {MAX_USER_DATA_BYTES} (16 KB, Base64-encoded)",
+                    data.len()
+                ),
+            );
+        }
+        if !is_base64(data) {
+            return invalid(
+                ErrorCode::InvalidParameterValueUserDataFormatError,
+                "UserData must be Base64-encoded (an empty string clears it)".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The model's documented maxima.
+pub const MAX_INSTANCE_TYPES: usize = 10;
+pub const MAX_DATA_DISKS: usize = 11;
+pub const MAX_INSTANCE_TAGS: usize = 10;
+pub const MAX_NETWORK_INTERFACES: usize = 17;
+pub const MAX_NAME_BYTES: usize = 60;
+pub const MAX_USER_DATA_BYTES: usize = 16 * 1024;
+
+/// Standard Base64 with padding (empty is valid).
+fn is_base64(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return false;
+    }
+    let padding = bytes.iter().rev().take_while(|b| **b == b'=').count();
+    padding <= 2
+        && bytes[..bytes.len() - padding]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,6 +436,52 @@ mod tests {
             e.message.contains("EnhancedService.MonitorService.Enabled"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn values_are_checked_as_documented() {
+        use crate::api::request::{Action, ApiCall};
+        let code = |body: Value| {
+            let mut body = body;
+            body["LaunchConfigurationId"] = json!("asc-1");
+            let ApiCall::ModifyLaunchConfigurationAttributes(req) =
+                ApiCall::parse(Action::ModifyLaunchConfigurationAttributes, &body).unwrap()
+            else {
+                panic!()
+            };
+            check_values(&req).err().map(|e| e.code)
+        };
+        assert_eq!(code(json!({"UserData": "djE="})), None);
+        assert_eq!(code(json!({"UserData": ""})), None);
+        assert_eq!(
+            code(json!({"UserData": "not base64!"})),
+            Some(ErrorCode::InvalidParameterValueUserDataFormatError)
+        );
+        assert_eq!(
+            code(json!({"UserData": "A".repeat(16 * 1024 + 4)})),
+            Some(ErrorCode::InvalidParameterValueUserDataSizeExceeded)
+        );
+        assert_eq!(
+            code(json!({"InstanceTypesCheckPolicy": "SOME"})),
+            Some(ErrorCode::InvalidParameterValue)
+        );
+        assert_eq!(
+            code(json!({"InstanceTypes": []})),
+            Some(ErrorCode::InvalidParameterValueTooShort)
+        );
+        assert_eq!(
+            code(json!({"InstanceTypes": vec!["S5.SMALL1"; 11]})),
+            Some(ErrorCode::InvalidParameterValueTooLong)
+        );
+        assert_eq!(
+            code(json!({"SecurityGroupIds": []})),
+            Some(ErrorCode::InvalidParameterValueTooShort)
+        );
+        assert_eq!(
+            code(json!({"LaunchConfigurationName": "x".repeat(61)})),
+            Some(ErrorCode::InvalidParameterValue)
+        );
+        assert_eq!(code(json!({"DiskTypePolicy": "AUTOMATIC"})), None);
     }
 
     #[test]

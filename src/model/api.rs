@@ -410,6 +410,7 @@ impl World {
         req: &ModifyLaunchConfigurationRequest,
         fx: &mut Fx,
     ) -> Result<ApiOutput, ApiError> {
+        crate::api::lc_fields::check_values(req)?; // OQ-27 order: values, then state
         if req.launch_configuration_id != self.current_lc().spec.id {
             return Err(ApiError::new(
                 ErrorCode::ResourceNotFoundLaunchConfigurationIdNotFound,

@@ -434,6 +434,34 @@ impl World {
     }
 
     /// Sets the result of the hook pending in `run`.
+    /// Keeps a hook action's result for its scaling activity's `LifecycleActionResultSet`.
+    fn record_hook_result(
+        &mut self,
+        run: u32,
+        hook: u32,
+        result: LifecycleActionResult,
+        reason: HookResultReason,
+    ) {
+        let r = &self.hook_runs[run as usize];
+        let scaling_activity = match r.subject {
+            HookSubject::Op(op) => Some(self.ops[op as usize].scaling_activity),
+            HookSubject::Item { activity, item } => {
+                let act = &self.activities[activity as usize];
+                act.batches[act.items[item as usize].batch as usize].scaling_activity
+            }
+        };
+        if let Some(sa) = scaling_activity {
+            self.scaling_activities[sa as usize]
+                .hook_results
+                .push(super::world::HookResultRow {
+                    hook,
+                    instance: r.instance,
+                    result,
+                    reason,
+                });
+        }
+    }
+
     pub fn complete_hook(
         &mut self,
         run: u32,
@@ -447,6 +475,7 @@ impl World {
         r.completed.push(hook_index);
         let (instance, transition) = (r.instance, r.transition);
         let inst_id = self.instances[instance as usize].id;
+        self.record_hook_result(run, hook_index, result, reason);
         fx.emit(Event::HookCompleted {
             instance: inst_id,
             hook: self.hooks[hook_index as usize].id,
@@ -462,6 +491,12 @@ impl World {
                 let rest: Vec<u32> = r.hooks[r.current as usize + 1..].to_vec();
                 r.completed.extend(rest.iter().copied());
                 for h in rest {
+                    self.record_hook_result(
+                        run,
+                        h,
+                        LifecycleActionResult::Abandon,
+                        HookResultReason::AnotherActionAbandon,
+                    );
                     fx.emit(Event::HookCompleted {
                         instance: inst_id,
                         hook: self.hooks[h as usize].id,

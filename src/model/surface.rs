@@ -487,6 +487,21 @@ impl World {
             })
             .collect();
         let (message, simplified) = status_message(sa.status, &failures);
+        let hooks: Vec<Value> = sa
+            .hook_results
+            .iter()
+            .map(|h| {
+                json!({
+                    "LifecycleHookId": self.names.get(self.hooks[h.hook as usize].id),
+                    "InstanceId": self.names.get(self.instances[h.instance as usize].id),
+                    "InvocationId": "",
+                    "InvokeCommandResult": "NONE",
+                    "NotificationResult": "NONE",
+                    "LifecycleActionResult": h.result,
+                    "ResultReason": h.reason,
+                })
+            })
+            .collect();
         let refresh = sa
             .refresh_activity
             .map(|a| self.names.get(self.activities[a as usize].id).to_string());
@@ -503,7 +518,7 @@ impl World {
             "CreatedTime": self.surface_time(sa.started),
             "ActivityRelatedInstanceSet": related_json,
             "StatusMessageSimplified": simplified,
-            "LifecycleActionResultSet": [],
+            "LifecycleActionResultSet": hooks,
             "DetailedStatusMessageSet": [],
             "InvocationResultSet": [],
             "RelatedInstanceSet": related_json,

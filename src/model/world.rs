@@ -231,6 +231,17 @@ pub struct ScalingActivity {
     pub cause: ScalingCause,
     /// Instances the activity acted on, in order (`ActivityRelatedInstanceSet`).
     pub related: Vec<u32>,
+    /// Lifecycle-hook actions of its instances, as they ended (`LifecycleActionResultSet`).
+    pub hook_results: Vec<HookResultRow>,
+}
+
+/// One ended lifecycle-hook action of a scaling activity.
+#[derive(Debug, Clone, Copy)]
+pub struct HookResultRow {
+    pub hook: u32,
+    pub instance: u32,
+    pub result: LifecycleActionResult,
+    pub reason: crate::api::HookResultReason,
 }
 
 /// Where an item is inside its attempt (OQ-10 for RESET, OQ-11 for REPLACE).
@@ -875,6 +886,7 @@ impl World {
             matching: false,
             cause,
             related: Vec::new(),
+            hook_results: Vec::new(),
         });
         let index = (self.scaling_activities.len() - 1) as u32;
         self.running_scaling.push(index);
@@ -942,6 +954,7 @@ impl World {
                 matching: false,
                 cause: ScalingCause::External,
                 related: Vec::new(),
+                hook_results: Vec::new(),
             });
             fx.emit(Event::ScalingActivity {
                 id,

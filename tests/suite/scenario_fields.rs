@@ -45,7 +45,8 @@ pub(crate) fn base() -> Value {
             "id": "asg-1", "max_size": 5,
             "instances": [{ "id": "ins-a" }, { "id": "ins-b" }],
             "lifecycle_hooks": [{ "id": "ash-1", "transition": "INSTANCE_LAUNCHING" }],
-            "scaling_policies": [{ "id": "asp-1", "adjustment": 1 }]
+            "scaling_policies": [{ "id": "asp-1", "adjustment": 1 }],
+            "load_balancers": [{ "id": "lb-1", "listener_id": "lbl-1" }]
         },
         "launch_configuration": {
             "image_id": "img-new",
@@ -100,6 +101,10 @@ fn tables() -> Vec<(String, Vec<&'static str>)> {
         (
             "group.scaling_policies[0]".into(),
             fields_of::<PolicyEntry>().to_vec(),
+        ),
+        (
+            "group.load_balancers[0]".into(),
+            fields_of::<LoadBalancerEntry>().to_vec(),
         ),
         (
             "launch_configuration".into(),

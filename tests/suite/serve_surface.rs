@@ -385,6 +385,20 @@ fn scaling_activities_match_the_last_activity_ids_and_page() {
         .collect();
     assert_eq!(related[0]["InstanceStatus"], "FAILED");
     assert_eq!(a["RelatedInstanceSet"], a["ActivityRelatedInstanceSet"]);
+    // The EXTENSION terminating hook ran before each reinstall (OQ-14): one result per instance.
+    let hooks = a["LifecycleActionResultSet"].as_array().unwrap();
+    assert_eq!(
+        hooks.len(),
+        a["ActivityRelatedInstanceSet"].as_array().unwrap().len(),
+        "{a}"
+    );
+    assert!(
+        hooks
+            .iter()
+            .all(|h| h["LifecycleHookId"] == "ash-surface1"
+                && h["LifecycleActionResult"] == "CONTINUE"),
+        "{a}"
+    );
     assert!(a["EndTime"].is_string() && a["StartTime"].is_string());
     // Newest first, and paging covers each once.
     let starts: Vec<&str> = all["ActivitySet"]
