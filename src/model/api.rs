@@ -250,15 +250,14 @@ impl World {
             )); // (12)
         }
         let members = eligible.into_iter().map(|i| (i, None)).collect();
-        Ok(self.create_activity(
-            ActivityType::Normal,
+        let new = super::refresh::NewActivity {
+            activity_type: ActivityType::Normal,
             mode,
             settings,
-            None,
+            origin: None,
             members,
-            draws,
-            fx,
-        ))
+        };
+        Ok(self.create_activity(new, draws, fx))
     }
 
     /// OQ-27 steps 6–8.

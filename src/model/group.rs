@@ -5,7 +5,7 @@
 
 use super::Fx;
 use super::draws::Draws;
-use super::world::{HookScope, OpKind, OpOwner, Step, World};
+use super::world::{HookScope, MayFail, OpKind, OpOwner, OpStart, Step, World};
 use crate::api::request::{
     ExecuteScalingPolicyRequest, InstancesRequest, ModifyLaunchConfigurationRequest, ScaleRequest,
 };
@@ -387,12 +387,14 @@ impl World {
             };
             // §3.10: manual APIs trigger EXTENSION hooks only.
             self.start_op(
-                kind,
-                instance,
-                owner,
-                sa,
-                HookScope::ExtensionOnly,
-                true,
+                OpStart {
+                    kind,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::ExtensionOnly,
+                    may_fail: MayFail::Yes,
+                },
                 draws,
                 fx,
             );
@@ -504,12 +506,14 @@ impl World {
                 scaling_activity: sa,
             };
             self.start_op(
-                OpKind::Create,
-                instance,
-                owner,
-                sa,
-                HookScope::All,
-                true,
+                OpStart {
+                    kind: OpKind::Create,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::All,
+                    may_fail: MayFail::Yes,
+                },
                 draws,
                 fx,
             );
@@ -571,12 +575,14 @@ impl World {
                 scaling_activity: sa,
             };
             self.start_op(
-                OpKind::Destroy,
-                instance,
-                owner,
-                sa,
-                HookScope::All,
-                true,
+                OpStart {
+                    kind: OpKind::Destroy,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::All,
+                    may_fail: MayFail::Yes,
+                },
                 draws,
                 fx,
             );
@@ -708,23 +714,27 @@ impl World {
             scaling_activity: sa,
         };
         self.start_op(
-            OpKind::Destroy,
-            instance,
-            owner,
-            sa,
-            HookScope::All,
-            true,
+            OpStart {
+                kind: OpKind::Destroy,
+                instance,
+                owner,
+                scaling_activity: sa,
+                hooks: HookScope::All,
+                may_fail: MayFail::Yes,
+            },
             draws,
             fx,
         );
         let new = self.new_instance(false, draws, fx);
         self.start_op(
-            OpKind::Create,
-            new,
-            owner,
-            sa,
-            HookScope::All,
-            true,
+            OpStart {
+                kind: OpKind::Create,
+                instance: new,
+                owner,
+                scaling_activity: sa,
+                hooks: HookScope::All,
+                may_fail: MayFail::Yes,
+            },
             draws,
             fx,
         );

@@ -7,7 +7,7 @@
 
 use super::draws::{Draws, IdKind};
 use super::world::{
-    HookRun, HookScope, HookSubject, InstanceSpec, Op, OpKind, OpOwner, OpStage, World,
+    HookRun, HookScope, HookSubject, InstanceSpec, Op, OpKind, OpOwner, OpStage, OpStart, World,
 };
 use super::{Fx, Timer};
 use crate::api::{
@@ -50,19 +50,16 @@ impl World {
         index
     }
 
-    /// Starts an operation on `instance` as part of scaling activity `scaling_activity`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn start_op(
-        &mut self,
-        kind: OpKind,
-        instance: u32,
-        owner: OpOwner,
-        scaling_activity: u32,
-        hooks: HookScope,
-        may_fail: bool,
-        draws: &mut dyn Draws,
-        fx: &mut Fx,
-    ) -> u32 {
+    /// Starts an operation on an instance as part of a scaling activity.
+    pub fn start_op(&mut self, start: OpStart, draws: &mut dyn Draws, fx: &mut Fx) -> u32 {
+        let OpStart {
+            kind,
+            instance,
+            owner,
+            scaling_activity,
+            hooks,
+            may_fail,
+        } = start;
         let inst = &mut self.instances[instance as usize];
         inst.ops_seen += 1;
         let sample = draws.op(inst.key, kind != OpKind::Create, inst.ops_seen);
@@ -79,7 +76,7 @@ impl World {
             stage: OpStage::Hooks,
             generation: 0,
             duration_ms: sample.duration_ms,
-            fails: may_fail && sample.fails,
+            fails: may_fail.allowed() && sample.fails,
             may_fail,
             succeeded: false,
             hooks,
@@ -176,7 +173,7 @@ impl World {
         let (kind, instance, fails) = (
             o.kind,
             o.instance,
-            o.fails || (o.may_fail && (blocked || bad_image)),
+            o.fails || (o.may_fail.allowed() && (blocked || bad_image)),
         );
         if !self.instances[instance as usize].in_group {
             self.finish_op(op, false, draws, fx); // vanished meanwhile

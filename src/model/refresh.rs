@@ -5,8 +5,8 @@
 
 use super::draws::{DelayKind, Draws, IdKind};
 use super::world::{
-    Activity, Batch, Deferred, HookScope, HookSubject, Item, OpKind, OpOwner, Sabotage, Step,
-    SurgeState, World,
+    Activity, Batch, Deferred, HookScope, HookSubject, Item, MayFail, OpKind, OpOwner, OpStart,
+    Sabotage, Step, SurgeState, World,
 };
 use super::{Fx, Timer};
 use crate::api::{
@@ -32,6 +32,17 @@ fn passes_health(draws: &super::AttemptDraws, timeout_s: u64) -> bool {
     draws
         .health_pass_ms
         .is_some_and(|pass_ms| pass_ms <= timeout_s * 1000)
+}
+
+/// What `World::create_activity` creates.
+pub(crate) struct NewActivity {
+    pub activity_type: ActivityType,
+    pub mode: RefreshMode,
+    pub settings: RefreshSettings,
+    /// The activity a rollback restores.
+    pub origin: Option<u32>,
+    /// (instance, image to restore), in batch order.
+    pub members: Vec<(u32, Option<Sym>)>,
 }
 
 impl World {
@@ -60,18 +71,20 @@ impl World {
     }
 
     /// Creates an activity in INIT with its batch plan frozen (OQ-1, OQ-2, OQ-3, OQ-9) and holds
-    /// the group disabled (OQ-17). `members` are (instance, image to restore) in batch order.
-    #[allow(clippy::too_many_arguments)]
+    /// the group disabled (OQ-17).
     pub(crate) fn create_activity(
         &mut self,
-        activity_type: ActivityType,
-        mode: RefreshMode,
-        settings: RefreshSettings,
-        origin: Option<u32>,
-        members: Vec<(u32, Option<Sym>)>,
+        new: NewActivity,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> u32 {
+        let NewActivity {
+            activity_type,
+            mode,
+            settings,
+            origin,
+            members,
+        } = new;
         let id = self.fresh_id(IdKind::RefreshActivity, draws);
         let sizes = batch_sizes(members.len(), settings.batch_number as usize);
         let mut items = Vec::with_capacity(members.len());
@@ -429,12 +442,14 @@ impl World {
                     item: i as u32,
                 };
                 self.start_op(
-                    OpKind::Create,
-                    new,
-                    owner,
-                    sa,
-                    HookScope::All,
-                    true,
+                    OpStart {
+                        kind: OpKind::Create,
+                        instance: new,
+                        owner,
+                        scaling_activity: sa,
+                        hooks: HookScope::All,
+                        may_fail: MayFail::Yes,
+                    },
                     draws,
                     fx,
                 );
@@ -683,12 +698,14 @@ impl World {
             if let (Some(new), Some(sa)) = (item.replacement, sa) {
                 let owner = OpOwner::Released;
                 self.start_op(
-                    OpKind::Destroy,
-                    new,
-                    owner,
-                    sa,
-                    HookScope::All,
-                    false,
+                    OpStart {
+                        kind: OpKind::Destroy,
+                        instance: new,
+                        owner,
+                        scaling_activity: sa,
+                        hooks: HookScope::All,
+                        may_fail: MayFail::No,
+                    },
                     draws,
                     fx,
                 );
@@ -757,7 +774,18 @@ impl World {
             activity: a,
             item: i as u32,
         };
-        self.start_op(kind, old, owner, sa, HookScope::All, false, draws, fx);
+        self.start_op(
+            OpStart {
+                kind,
+                instance: old,
+                owner,
+                scaling_activity: sa,
+                hooks: HookScope::All,
+                may_fail: MayFail::No,
+            },
+            draws,
+            fx,
+        );
     }
 
     pub(crate) fn on_old_removed(

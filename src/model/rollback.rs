@@ -4,6 +4,7 @@
 
 use super::Fx;
 use super::draws::Draws;
+use super::refresh::NewActivity;
 use super::world::World;
 use crate::api::request::RollbackInstanceRefreshRequest;
 use crate::api::settings::{check_refresh_mode, check_settings};
@@ -252,15 +253,14 @@ impl World {
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> u32 {
-        let rollback = self.create_activity(
-            ActivityType::Rollback,
-            RefreshMode::RollingUpdateReset,
+        let new = NewActivity {
+            activity_type: ActivityType::Rollback,
+            mode: RefreshMode::RollingUpdateReset,
             settings,
-            Some(origin),
+            origin: Some(origin),
             members,
-            draws,
-            fx,
-        );
+        };
+        let rollback = self.create_activity(new, draws, fx);
         let o = &self.activities[origin as usize];
         if !o.status.is_terminal() {
             // §1.6 rule 1: the origin's waiting instances are cancelled.

@@ -5,7 +5,7 @@
 
 use super::Fx;
 use super::draws::Draws;
-use super::world::{Deferred, HookScope, OpKind, OpOwner, World};
+use super::world::{Deferred, HookScope, MayFail, OpKind, OpOwner, OpStart, World};
 use crate::api::{ActivityStatus, FailProcess, ScalingActivityStatus, ScalingActivityType};
 use crate::timeline::{Phase, ScalingCause, StatusCause};
 
@@ -42,12 +42,14 @@ impl World {
             let instance = self.new_instance(true, draws, fx);
             let owner = OpOwner::SurgeOut { activity: a };
             self.start_op(
-                OpKind::Create,
-                instance,
-                owner,
-                sa,
-                HookScope::All,
-                true,
+                OpStart {
+                    kind: OpKind::Create,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::All,
+                    may_fail: MayFail::Yes,
+                },
                 draws,
                 fx,
             );
@@ -154,12 +156,14 @@ impl World {
         for instance in targets {
             let owner = OpOwner::SurgeIn { activity: a };
             self.start_op(
-                OpKind::Destroy,
-                instance,
-                owner,
-                sa,
-                HookScope::All,
-                true,
+                OpStart {
+                    kind: OpKind::Destroy,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::All,
+                    may_fail: MayFail::Yes,
+                },
                 draws,
                 fx,
             );
@@ -245,12 +249,14 @@ impl World {
         for instance in targets {
             let owner = OpOwner::SurgeCleanup { activity: a };
             self.start_op(
-                OpKind::Destroy,
-                instance,
-                owner,
-                sa,
-                HookScope::All,
-                false,
+                OpStart {
+                    kind: OpKind::Destroy,
+                    instance,
+                    owner,
+                    scaling_activity: sa,
+                    hooks: HookScope::All,
+                    may_fail: MayFail::No,
+                },
                 draws,
                 fx,
             );

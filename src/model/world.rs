@@ -329,13 +329,42 @@ pub struct Op {
     /// Whether the work itself fails (sampled, or forced by a capacity fault).
     pub fails: bool,
     /// Whether a failure counts (the surge clean-up after a cancel cannot fail, OQ-24).
-    pub may_fail: bool,
+    pub may_fail: MayFail,
     pub succeeded: bool,
     /// Hook types that apply to this operation (§3.10).
     pub hooks: HookScope,
     /// OQ-67: a creation given up by a launching-hook ABANDON, releasing its instance
     /// (`TERMINATING` for `instance_destroy`); the operation fails when the release ends.
     pub releasing: bool,
+}
+
+/// Whether an operation's failure counts: a sampled failure, a blocked scaling or a missing
+/// image fails it only when it may fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MayFail {
+    Yes,
+    /// Clean-up work that must finish (the surge clean-up after a cancel, OQ-24).
+    No,
+}
+
+impl MayFail {
+    pub fn allowed(self) -> bool {
+        match self {
+            MayFail::Yes => true,
+            MayFail::No => false,
+        }
+    }
+}
+
+/// What `World::start_op` starts: an operation on `instance` for `scaling_activity`.
+#[derive(Debug, Clone, Copy)]
+pub struct OpStart {
+    pub kind: OpKind,
+    pub instance: u32,
+    pub owner: OpOwner,
+    pub scaling_activity: u32,
+    pub hooks: HookScope,
+    pub may_fail: MayFail,
 }
 
 /// Which lifecycle hooks an action triggers (§3.10, OQ-14).
