@@ -59,7 +59,7 @@ const INTERNET_ACCESSIBLE: &[Field] = &[
     f("IsKeepEIP", Bool, "false"),
 ];
 const CHARGE_PREPAID: &[Field] = &[
-    f("Period", Int, "1"),
+    f("Period", Int, "0"), // what a real POSTPAID configuration shows (tests/fixtures/account)
     f("RenewFlag", Str, "\"NOTIFY_AND_MANUAL_RENEW\""),
 ];
 const SPOT_OPTIONS: &[Field] = &[

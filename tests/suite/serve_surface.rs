@@ -317,7 +317,7 @@ fn oq90_health_status_zone_and_version_after_a_refresh() {
 }
 
 #[test]
-fn scaling_activities_match_the_last_activity_ids_and_page() {
+fn oq92_scaling_activities_match_the_last_activity_ids_and_page() {
     let (t, mut s) = session();
     let refresh = start(&t, &mut s);
     s.advance(&t, Advance::Idle, Instant::now()).unwrap();
