@@ -892,7 +892,8 @@ pub fn run_spec(spec: &ScenarioSpec) -> Result<SpecRun, String> {
             RunError::MaxEvents { .. }
             | RunError::MaxSimTime { .. }
             | RunError::MaxRecords { .. }
-            | RunError::MaxCallBytes { .. },
+            | RunError::MaxCallBytes { .. }
+            | RunError::MaxMemory { .. },
         ) => {
             // Bounded runs are rare: run again, keeping the records the bound cut short.
             let mut sink = FullSink::new(MetricsSink::new(scenario.floor_permille));
@@ -906,7 +907,8 @@ pub fn run_spec(spec: &ScenarioSpec) -> Result<SpecRun, String> {
                     e @ (RunError::MaxEvents { .. }
                     | RunError::MaxSimTime { .. }
                     | RunError::MaxRecords { .. }
-                    | RunError::MaxCallBytes { .. }),
+                    | RunError::MaxCallBytes { .. }
+                    | RunError::MaxMemory { .. }),
                 ) => e.to_string(),
                 Err(e @ RunError::World(_)) => return Err(e.to_string()),
             };

@@ -126,6 +126,9 @@ impl World {
             });
         }
         let index = self.activities.len() as u32;
+        let item = (std::mem::size_of::<Item>() + std::mem::size_of::<u32>()) as u64;
+        self.item_bytes +=
+            items.len() as u64 * item + (batches.len() * std::mem::size_of::<Batch>()) as u64;
         // Delays are drawn up front, keyed by (activity ordinal, batch), so they are CRN too.
         let batch_gaps_ms = (0..batches.len() as u64)
             .map(|b| draws.delay_ms(DelayKind::BatchGap, combine(&[u64::from(index), b])))

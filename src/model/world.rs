@@ -573,6 +573,8 @@ pub struct World {
     /// step, and a refresh retried forever adds a scaling activity per retry (a scan of all of
     /// them made such a run quadratic).
     running_scaling: Vec<u32>,
+    /// Bytes of every activity's items and their index (`kept_bytes`), counted at creation.
+    pub(crate) item_bytes: u64,
     pub missing_images: BTreeSet<Sym>,
     pub bad_images: BTreeSet<Sym>,
     pub role_authorized: bool,
@@ -627,6 +629,7 @@ impl World {
             activities: Vec::new(),
             scaling_activities: Vec::new(),
             running_scaling: Vec::new(),
+            item_bytes: 0,
             missing_images: BTreeSet::new(),
             bad_images: BTreeSet::new(),
             role_authorized: spec.role_authorized,
@@ -823,6 +826,24 @@ impl World {
 
     pub fn has_non_terminal_activity(&self) -> bool {
         self.activities.iter().any(|a| !a.status.is_terminal())
+    }
+
+    /// OQ-97: the bytes the world holds in what grows with a run — names, instances, activities
+    /// and their items, scaling activities, operations and hook runs (vectors at capacity).
+    pub fn kept_bytes(&self) -> u64 {
+        fn bytes<T>(v: &Vec<T>) -> u64 {
+            (v.capacity() * std::mem::size_of::<T>()) as u64
+        }
+        // A hook run lists up to 10 hooks (`Vec<usize>`) besides itself.
+        let hook_lists = self.hook_runs.capacity() as u64 * 80;
+        self.names.kept_bytes()
+            + bytes(&self.instances)
+            + bytes(&self.activities)
+            + self.item_bytes
+            + bytes(&self.scaling_activities)
+            + bytes(&self.ops)
+            + bytes(&self.hook_runs)
+            + hook_lists
     }
 
     /// OQ-66: whether a scaling activity that is not refresh activity `a`'s own runs.

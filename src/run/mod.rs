@@ -158,6 +158,7 @@ fn finish_digest(
         Err(RunError::MaxSimTime { .. }) => Some("max_sim_time"),
         Err(RunError::MaxRecords { .. }) => Some("max_records"),
         Err(RunError::MaxCallBytes { .. }) => Some("max_call_bytes"),
+        Err(RunError::MaxMemory { .. }) => Some("max_memory_bytes"),
         Err(e @ RunError::World(_)) => return Err(e),
     };
     let reason = match limit {

@@ -81,6 +81,7 @@ pub struct LimitsSection {
     pub max_sim_time: Option<String>,
     pub max_records: Option<u64>,
     pub max_call_bytes: Option<u64>,
+    pub max_memory_bytes: Option<u64>,
     pub max_instances: Option<u64>,
 }
 

@@ -28,8 +28,12 @@ pub const MAX_SCENARIO_BYTES: usize = 16 * 1024 * 1024;
 /// The default run bounds (D12).
 pub const DEFAULT_MAX_EVENTS: u64 = 50_000_000;
 pub const DEFAULT_MAX_SIM_TIME_MS: u64 = 90 * 24 * 3600 * 1000;
-/// Records a full-timeline run may keep in memory (~100 bytes each: ~0.5 GB).
+/// Records a full-timeline run may keep in memory (`DEFAULT_MAX_MEMORY_BYTES` is reached
+/// first: a kept record costs ~450 bytes with its rendering, OQ-97).
 pub const DEFAULT_MAX_RECORDS: u64 = 5_000_000;
+/// Bytes a run may keep in what grows with its length (OQ-97): 768 MiB, so that a run stopped
+/// by it stays well under a 2 GB address-space cap.
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = 768 * 1024 * 1024;
 /// Bytes of recorded API requests and responses a run may keep in memory.
 pub const DEFAULT_MAX_CALL_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -225,6 +229,9 @@ pub struct Limits {
     pub max_records: u64,
     /// Serialized bytes of the API calls a run records.
     pub max_call_bytes: u64,
+    /// Bytes a run keeps in memory (OQ-97): kept records (with their rendering), recorded
+    /// calls, names, and the world's growing parts.
+    pub max_memory_bytes: u64,
 }
 
 /// A scenario, resolved and valid by construction.

@@ -147,6 +147,7 @@ fn resolve_limits(limits: Option<&LimitsSection>) -> R<Limits> {
         max_sim_time_ms: DEFAULT_MAX_SIM_TIME_MS,
         max_records: DEFAULT_MAX_RECORDS,
         max_call_bytes: DEFAULT_MAX_CALL_BYTES,
+        max_memory_bytes: DEFAULT_MAX_MEMORY_BYTES,
     };
     if let Some(l) = limits {
         if let Some(n) = l.max_events {
@@ -168,6 +169,11 @@ fn resolve_limits(limits: Option<&LimitsSection>) -> R<Limits> {
                 "scenario.limits.max_call_bytes",
                 l.max_call_bytes,
                 &mut out.max_call_bytes,
+            ),
+            (
+                "scenario.limits.max_memory_bytes",
+                l.max_memory_bytes,
+                &mut out.max_memory_bytes,
             ),
         ] {
             if let Some(n) = value {

@@ -37,6 +37,15 @@ pub enum RunError {
         "the run's recorded API calls (requests and responses) exceeded {limit} bytes (scenario.limits.max_call_bytes); at simulated time {at}"
     )]
     MaxCallBytes { limit: u64, at: SimTime },
+    #[error(
+        "the run kept more than {limit} bytes in memory without ending (scenario.limits.max_memory_bytes): {kept}; at simulated time {at}"
+    )]
+    MaxMemory {
+        limit: u64,
+        at: SimTime,
+        /// What was kept, part by part.
+        kept: String,
+    },
     #[error("{0}")]
     World(String),
 }
@@ -92,6 +101,8 @@ pub struct Simulation {
     /// Serialized size of the requests and responses in `calls` (bounded by
     /// `limits.max_call_bytes`).
     call_bytes: u64,
+    /// What `calls` holds in memory (OQ-97: the JSON trees, not their serialized size).
+    call_memory: u64,
     now: SimTime,
     record_seq: u64,
     events_processed: u64,
@@ -199,6 +210,7 @@ impl Simulation {
             action_results: BTreeMap::new(),
             calls: Vec::new(),
             call_bytes: 0,
+            call_memory: 0,
             now: SimTime::ZERO,
             record_seq: 0,
             events_processed: 0,
@@ -237,6 +249,7 @@ impl Simulation {
     pub fn clear_calls(&mut self) {
         self.calls.clear();
         self.call_bytes = 0;
+        self.call_memory = 0;
     }
 
     pub fn events_processed(&self) -> u64 {
@@ -328,6 +341,12 @@ impl Simulation {
             .call_bytes
             .saturating_add(json_len(body))
             .saturating_add(json_len(&response_json));
+        self.call_memory = self.call_memory.saturating_add(
+            std::mem::size_of::<CallRecord>() as u64
+                + value_memory(body)
+                + value_memory(&response_json)
+                + id.map_or(0, |id| id.len() as u64),
+        );
         self.calls.push(CallRecord {
             time: self.now,
             id: id.map(str::to_string),
@@ -409,7 +428,41 @@ impl Simulation {
                 at: time,
             });
         }
+        self.check_memory(sink, time)?;
         Ok(true)
+    }
+
+    /// OQ-97: what the run keeps that grows with its length, in bytes, part by part.
+    pub fn kept_bytes<S: Sink>(&self, sink: &S) -> [(&'static str, u64); 4] {
+        let calls =
+            self.call_memory + (self.calls.capacity() * std::mem::size_of::<CallRecord>()) as u64;
+        [
+            ("timeline records", sink.kept_bytes()),
+            ("API calls", calls),
+            ("names", self.world.names.kept_bytes()),
+            (
+                "instances, activities and operations",
+                self.world.kept_bytes() - self.world.names.kept_bytes(),
+            ),
+        ]
+    }
+
+    fn check_memory<S: Sink>(&self, sink: &S, at: SimTime) -> Result<(), RunError> {
+        let parts = self.kept_bytes(sink);
+        let total: u64 = parts.iter().map(|(_, b)| b).sum();
+        if total <= self.limits.max_memory_bytes {
+            return Ok(());
+        }
+        let kept = parts
+            .iter()
+            .map(|(what, b)| format!("{what} {}", mib(*b)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Err(RunError::MaxMemory {
+            limit: self.limits.max_memory_bytes,
+            at,
+            kept,
+        })
     }
 
     /// How many records the run has emitted (the last record's `seq`).
@@ -705,4 +758,47 @@ fn json_len(v: &Value) -> u64 {
     let mut counter = Counter(0);
     serde_json::to_writer(&mut counter, v).expect("JSON values always serialize");
     counter.0
+}
+
+/// Bytes as MiB with one decimal, for messages.
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// What a JSON tree holds in memory (OQ-97), allocator overhead included: each heap block is
+/// counted as glibc's malloc sizes it, and a map entry as an IndexMap bucket (hash, key, value)
+/// plus its index slot (serde_json with `preserve_order`).
+fn value_memory(v: &Value) -> u64 {
+    const NODE: u64 = std::mem::size_of::<Value>() as u64;
+    NODE + value_heap(v)
+}
+
+fn value_heap(v: &Value) -> u64 {
+    const NODE: u64 = std::mem::size_of::<Value>() as u64;
+    match v {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+        Value::String(s) => malloc_block(s.capacity() as u64),
+        Value::Array(items) => {
+            malloc_block(items.capacity() as u64 * NODE) + items.iter().map(value_heap).sum::<u64>()
+        }
+        Value::Object(map) => {
+            let buckets = malloc_block(map.len() as u64 * (8 + 24 + NODE));
+            let index = malloc_block(map.len() as u64 * 9);
+            buckets
+                + index
+                + map
+                    .iter()
+                    .map(|(k, v)| malloc_block(k.capacity() as u64) + value_heap(v))
+                    .sum::<u64>()
+        }
+    }
+}
+
+/// The size of the chunk glibc's malloc uses for `n` bytes (none for 0).
+fn malloc_block(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        ((n + 8 + 15) & !15).max(32)
+    }
 }

@@ -49,7 +49,7 @@ pub struct RunRow {
     pub status: String,
     /// The code of the first refused `StartInstanceRefresh`, or empty.
     pub start_error: String,
-    /// The run bound that stopped the run (`max_events`, `max_sim_time`, `max_records`, `max_call_bytes`), or empty.
+    /// The run bound that stopped the run (`max_events`, `max_sim_time`, `max_records`, `max_call_bytes`, `max_memory_bytes`), or empty.
     pub limit: String,
     pub activities: u32,
     /// Effective settings of the first activity.

@@ -32,7 +32,17 @@ pub trait Sink {
     fn keeps_records(&self) -> bool {
         false
     }
+
+    /// The bytes the sink keeps that grow with the run (`limits.max_memory_bytes`, OQ-97).
+    fn kept_bytes(&self) -> u64 {
+        0
+    }
 }
+
+/// What a kept record costs once the run is over and its timeline is rendered in memory (the
+/// CSV and JSONL rows of `run --out`, the checker's pass): measured at 125 + 226 bytes of text
+/// per row on a 200,000-row timeline, rounded up (OQ-97).
+pub const RENDERED_RECORD_BYTES: u64 = 384;
 
 /// Keeps every record in memory, and the metrics.
 #[derive(Debug, Default)]
@@ -58,6 +68,11 @@ impl Sink for FullSink {
 
     fn keeps_records(&self) -> bool {
         true
+    }
+
+    fn kept_bytes(&self) -> u64 {
+        let record = std::mem::size_of::<Record>() as u64;
+        self.records.capacity() as u64 * record + self.records.len() as u64 * RENDERED_RECORD_BYTES
     }
 }
 

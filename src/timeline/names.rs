@@ -48,7 +48,13 @@ pub struct Names {
     index: Index,
     /// Texts whose hash slot is taken by a different text (hash collisions; practically empty).
     collisions: BTreeMap<Arc<str>, Sym>,
+    /// Bytes the table holds (`kept_bytes`), counted as names are added.
+    bytes: u64,
 }
+
+/// What one name costs besides its text: the `Arc` header and pointer, and its index entry
+/// (hashbrown: key, value and control byte, at its load factor).
+const NAME_OVERHEAD_BYTES: u64 = 16 + 16 + 24;
 
 impl Names {
     pub fn new() -> Names {
@@ -60,6 +66,7 @@ impl Names {
             strings: Vec::with_capacity(n),
             index: Index::with_capacity_and_hasher(n, Default::default()),
             collisions: BTreeMap::new(),
+            bytes: 0,
         }
     }
 
@@ -87,7 +94,14 @@ impl Names {
     fn push(&mut self, text: &str) -> Sym {
         let sym = Sym(u32::try_from(self.strings.len()).expect("fewer than 2^32 names"));
         self.strings.push(Arc::from(text));
+        self.bytes += text.len() as u64 + NAME_OVERHEAD_BYTES;
         sym
+    }
+
+    /// The bytes the table holds: every name's text and its overhead (D12: a run that interns
+    /// a new name at every call, such as its request ids, is bounded by what they cost).
+    pub fn kept_bytes(&self) -> u64 {
+        self.bytes
     }
 
     pub fn lookup(&self, text: &str) -> Option<Sym> {

@@ -17,6 +17,7 @@ mod docs;
 mod fit;
 mod fuzz_regressions;
 mod import;
+mod memory_bounds;
 mod properties;
 mod readme_property;
 mod report_html;
