@@ -806,11 +806,15 @@ pub fn advise_html(advice: &Value, candidates: &Value, chart: &str) -> String {
     let mut body = String::new();
     let _ = writeln!(
         body,
-        "<header><h1>{}</h1><p class=\"meta\">refreshsim {} · seed {} · up to {} runs per setting · confidence {} · objective {} · scenario sha256 <code>{}</code></p></header>",
+        "<header><h1>{}</h1><p class=\"meta\">refreshsim {} · seed {} · {} · confidence {} · objective {} · scenario sha256 <code>{}</code></p></header>",
         H(&title),
         H(text("/version")),
         advice.get("seed").unwrap_or(&Value::Null),
-        advice.get("runs").unwrap_or(&Value::Null),
+        if advice.get("exact").and_then(Value::as_bool) == Some(true) {
+            "exact (no randomness: one run decides a setting)".to_string()
+        } else {
+            format!("up to {} runs per setting", json_text(advice.get("runs")))
+        },
         advice.get("confidence").unwrap_or(&Value::Null),
         H(text("/objective")),
         H(text("/scenario/sha256")),
@@ -846,7 +850,10 @@ fn advice_section(advice: &Value) -> String {
     );
     if let Some(Value::Object(c)) = advice.get("constraints") {
         for (k, v) in c {
-            kv_row(&mut out, k, v);
+            match v {
+                Value::Null => kv_row(&mut out, k, &Value::from("not asked")),
+                v => kv_row(&mut out, k, v),
+            }
         }
     }
     out.push_str("</tbody></table>\n");

@@ -150,6 +150,7 @@ async function checkRun(name, dir) {
 
 async function checkSweep(dir) {
   const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+  const data = blobOf(readFileSync(join(dir, "report.html"), "utf8"));
   const { page, errors, timing } = await open(join(dir, "report.html"));
   console.log(`time sweep: ${summary.variants.length} variants, drawn ${timing.drawn.toFixed(0)} ms after navigation start`);
   const rowsShown = () => page.$$eval("#variant-table tbody tr", (trs) => trs.map((tr) => Number(tr.dataset.variant)));
@@ -177,6 +178,12 @@ async function checkSweep(dir) {
   const frontier = await page.$$eval("#variant-table tbody tr.frontier", (trs) => trs.map((tr) => Number(tr.dataset.variant)));
   check(frontier.every((v) => meets.includes(v)) && (meets.length === 0 || frontier.length > 0),
     `sweep: the trade-off frontier (${frontier.join(",")}) is among the variants that meet the floor (${meets.join(",")})`);
+  // One frontier: the table's, the data's (sweep::tradeoff) and tradeoff.svg's key (◆) agree.
+  const svgFrontier = await page.$$eval("figure[data-file='tradeoff.svg'] text", (ts) =>
+    ts.map((t) => t.textContent).filter((x) => /^\d+ ◆$/.test(x)).map((x) => parseInt(x, 10)));
+  const sorted = (a) => JSON.stringify(a.slice().sort((x, y) => x - y));
+  check(sorted(frontier) === sorted(data.tradeoff.frontier) && sorted(svgFrontier) === sorted(frontier),
+    `sweep: the table's frontier (${frontier.join(",")}) is tradeoff.svg's (${svgFrontier.join(",")})`);
   const trade = await inkOf(await page.locator("#tradeoff").screenshot());
   check(trade.share > 0.005, "sweep: the trade-off chart draws");
   check(errors.length === 0, "sweep: no console or page errors" + (errors.length ? ": " + errors.join(" | ") : ""));

@@ -319,6 +319,9 @@ fn advise_report_shows_the_recommendation_the_candidates_and_the_tradeoff() {
         "the request body, escaped"
     );
     assert!(html.contains("<figure class=\"svg\" data-file=\"advice.svg\"><svg "));
+    assert!(html.contains("<tr><th>deadline_s</th><td>not asked</td></tr>"));
+    assert!(html.contains("<tr><th>max_surge_instance_hours</th><td>0.0</td></tr>"));
+    assert!(html.contains("exact (no randomness: one run decides a setting)"));
     let data = blob(&html);
     let candidates = data["candidates"].as_array().unwrap();
     assert_eq!(

@@ -95,7 +95,7 @@
     for (var i = 0; i <= 5; i++) {
       var xv = x0 + (x1 - x0) * i / 5;
       ctx.fillText((xv / 60).toFixed(0) + " min", X(xv), H - B + 14);
-      ctx.textAlign = "right"; var yv = y1 * i / 5; ctx.fillText(yv.toFixed(1), L - 6, Y(yv) + 4); ctx.textAlign = "center";
+      ctx.textAlign = "right"; var yv = y1 * i / 5; ctx.fillText(yv.toFixed(y1 < 1 ? 3 : y1 < 10 ? 2 : 1), L - 6, Y(yv) + 4); ctx.textAlign = "center";
     }
     ctx.fillText("duration p90", L + (W - L - R) / 2, H - 8);
     ctx.save(); ctx.translate(14, T + (H - T - B) / 2); ctx.rotate(-Math.PI / 2); ctx.fillText("surge instance-hours (mean)", 0, 0); ctx.restore();
