@@ -178,6 +178,17 @@ struct Checker<'t> {
     running_scaling: BTreeMap<Sym, RunningScaling>,
 }
 
+/// An `instance_joined` record's fields that the replay uses.
+struct Joined {
+    instance: Sym,
+    state: LifeCycleState,
+    image: Sym,
+    instance_type: Sym,
+    surge: bool,
+    fields: Option<u64>,
+    replaces: Option<Sym>,
+}
+
 /// A RUNNING scaling activity as INV-SCALING-EXCLUSIVE sees it.
 #[derive(Debug, Clone, Copy)]
 struct RunningScaling {
@@ -354,55 +365,9 @@ impl Checker<'_> {
         }
     }
 
+    /// One delegate per record kind, after the order checks every record gets.
     fn record(&mut self, record: &Record) {
-        if let Some((t, seq)) = self.last {
-            if record.time < t {
-                self.flag(
-                    Invariant::TimeOrder,
-                    "",
-                    format!(
-                        "time went back from {} ms to {} ms",
-                        t.as_ms(),
-                        record.time.as_ms()
-                    ),
-                );
-            }
-            if record.seq <= seq {
-                self.flag(
-                    Invariant::TimeOrder,
-                    "",
-                    format!("seq {} does not follow {seq}", record.seq),
-                );
-            }
-        }
-        if let Some(reason) = self.run_end {
-            self.flag(
-                Invariant::TimeOrder,
-                "",
-                format!(
-                    "a {} record follows the run_end ({}) record",
-                    record.event.kind(),
-                    reason.as_str()
-                ),
-            );
-        }
-        self.last = Some((record.time, record.seq));
-        if let Event::ScalingActivity {
-            id,
-            activity,
-            activity_type,
-            to,
-            cause,
-            ..
-        } = &record.event
-        {
-            let running = RunningScaling {
-                owner: activity.unwrap_or(*id),
-                activity_type: *activity_type,
-                cause: *cause,
-            };
-            self.scaling_exclusive(*id, running, *to);
-        }
+        self.check_order(record);
         match &record.event {
             Event::InstanceJoined {
                 instance,
@@ -413,99 +378,38 @@ impl Checker<'_> {
                 fields,
                 replaces,
                 ..
-            } => self.joined(
-                *instance,
-                *state,
-                *image,
-                *instance_type,
-                *surge,
-                *fields,
-                *replaces,
-            ),
-            Event::InstanceLeft { instance, .. } => {
-                // Gone by the refresh's own hand (a REPLACE removal of the old instance) only
-                // while it is being refreshed; otherwise from outside.
-                let refreshing = self.in_flight_somewhere(*instance);
-                let mut owner = None;
-                if let Some(i) = self.instances.get_mut(instance) {
-                    if i.in_group && i.surge {
-                        owner = Some(i.surge_owner);
-                    }
-                    i.in_group = false;
-                    i.outside |= !refreshing;
-                }
-                if let Some(owner) = owner {
-                    self.live_surge = self.live_surge.saturating_sub(1);
-                    if let Some(a) = owner {
-                        let act = &mut self.activities[a];
-                        act.surge_live = act.surge_live.saturating_sub(1);
-                    }
-                }
-                self.touch(*instance);
-            }
+            } => self.joined(Joined {
+                instance: *instance,
+                state: *state,
+                image: *image,
+                instance_type: *instance_type,
+                surge: *surge,
+                fields: *fields,
+                replaces: *replaces,
+            }),
+            Event::InstanceLeft { instance, .. } => self.left(*instance),
             Event::LifeCycle {
                 instance,
                 to,
                 cause,
                 ..
-            } => {
-                // A hook or a scaling activity belongs to the refresh while the instance is
-                // being refreshed (a REPLACE removal of the old instance); otherwise it is a
-                // scaling operation's (a manual removal, a scale-in).
-                let refreshing = self.in_flight_somewhere(*instance);
-                if let Some(i) = self.instances.get_mut(instance) {
-                    i.state = *to;
-                    if *to == LifeCycleState::InService {
-                        i.outside = false;
-                        i.refresh_failed = false;
-                    } else {
-                        match cause {
-                            LifeCycleCause::External | LifeCycleCause::Api => i.outside = true,
-                            LifeCycleCause::ScalingActivity
-                            | LifeCycleCause::Hook
-                            | LifeCycleCause::HookDone => i.outside |= !refreshing,
-                            LifeCycleCause::RefreshStart
-                            | LifeCycleCause::RefreshDone
-                            | LifeCycleCause::Created => {}
-                        }
-                    }
-                }
-                self.touch(*instance);
-            }
-            Event::GroupEnabled { from, to, .. } => {
-                if let Some(known) = self.group_enabled
-                    && known != *from
-                {
-                    self.flag(
-                        Invariant::GroupDisabled,
-                        "group",
-                        format!("the group changed from {from} but was {known}"),
-                    );
-                }
-                self.group_enabled = Some(*to);
-            }
+            } => self.life_cycle(*instance, *to, *cause),
+            Event::GroupEnabled { from, to, .. } => self.group_enabled(*from, *to),
             Event::ScalingActivity {
                 id,
-                from: None,
-                cause,
+                activity,
                 activity_type,
+                from,
+                to,
+                cause,
                 ..
             } => {
-                let automatic = matches!(
-                    cause,
-                    ScalingCause::DesiredCapacity | ScalingCause::UnhealthyReplacement
-                );
-                if automatic && self.non_terminal().next().is_some() {
-                    let name = self.name(*id).to_string();
-                    self.flag(
-                        Invariant::NoAutomaticScaling,
-                        name,
-                        format!(
-                            "a {activity_type} scaling activity ({}) started during a refresh",
-                            cause.as_str()
-                        ),
-                    );
-                }
+                let running = RunningScaling {
+                    owner: activity.unwrap_or(*id),
+                    activity_type: *activity_type,
+                    cause: *cause,
+                };
+                self.scaling_activity(*id, running, from.is_none(), *to);
             }
             Event::ActivityCreated {
                 activity,
@@ -547,21 +451,7 @@ impl Checker<'_> {
             } => self.instance_status(*activity, *batch, *instance, *from, *to, *scaling_activity),
             Event::InstanceSkipped {
                 activity, instance, ..
-            } => {
-                if let Some(a) = self.activity(*activity) {
-                    match self.activities[a].items.get_mut(instance) {
-                        Some(item) if item.status == InstanceStatus::Failed => item.skipped = true,
-                        _ => {
-                            let name = self.name(*instance).to_string();
-                            self.flag(
-                                Invariant::InstanceGraph,
-                                name,
-                                "skipped by CONTINUE but not FAILED",
-                            );
-                        }
-                    }
-                }
-            }
+            } => self.skipped(*activity, *instance),
             Event::Reinstalled {
                 activity,
                 instance,
@@ -583,27 +473,12 @@ impl Checker<'_> {
                 image,
                 fields,
                 ..
-            } => {
-                self.lc.insert(*version, (*image, *fields));
-                self.lc_current = *version;
-            }
+            } => self.launch_config(*version, *image, *fields),
             Event::ApiCall {
                 request_id,
                 action,
                 body,
-            } => {
-                let named = serde_json::from_str::<Value>(body).ok().and_then(|v| {
-                    v.get("RefreshActivityId")
-                        .and_then(Value::as_str)
-                        .and_then(|id| self.names.lookup(id))
-                });
-                if *action == Action::ResumeInstanceRefresh
-                    && let Some(a) = named
-                {
-                    self.resuming.push(a);
-                }
-                self.calls.insert(*request_id, (*action, named));
-            }
+            } => self.api_call(*request_id, *action, body),
             Event::ApiResult {
                 request_id,
                 action,
@@ -616,34 +491,205 @@ impl Checker<'_> {
                 error.as_ref().map(|(c, _)| *c),
                 response.as_deref(),
             ),
-            Event::Phase { activity, to, .. } => {
-                if let Some(&a) = self.by_id.get(activity) {
-                    let act = &mut self.activities[a];
-                    // OQ-9/OQ-15: StartTime is when the work begins. Usually that is the
-                    // INIT → RUNNING change; an activity stopped during INIT and resumed begins
-                    // when its phase first goes from INIT to work (the surge scale-out or the
-                    // batches: at the Resume, or once its init delay is over). Leaving INIT
-                    // for DONE or FAILING (a cancel, an internal error) starts nothing.
-                    if act.phase == crate::timeline::Phase::Init
-                        && matches!(
-                            to,
-                            crate::timeline::Phase::SurgeOut | crate::timeline::Phase::Batches
-                        )
-                        && act.started.is_none()
-                    {
-                        act.started = Some(self.now);
-                    }
-                    act.phase = *to;
-                }
-            }
+            Event::Phase { activity, to, .. } => self.phase(*activity, *to),
             Event::RunEnd { reason } => self.run_end = Some(*reason),
-            Event::ScalingActivity { .. }
-            | Event::GroupStatus { .. }
+            Event::GroupStatus { .. }
             | Event::RoleAuthorized { .. }
             | Event::ImageAvailability { .. }
             | Event::HookStarted { .. }
             | Event::HookCompleted { .. }
             | Event::ScalingIgnored { .. } => {}
+        }
+    }
+
+    /// INV-TIME-ORDER: time never goes back, seq increases, nothing follows run_end.
+    fn check_order(&mut self, record: &Record) {
+        if let Some((t, seq)) = self.last {
+            if record.time < t {
+                self.flag(
+                    Invariant::TimeOrder,
+                    "",
+                    format!(
+                        "time went back from {} ms to {} ms",
+                        t.as_ms(),
+                        record.time.as_ms()
+                    ),
+                );
+            }
+            if record.seq <= seq {
+                self.flag(
+                    Invariant::TimeOrder,
+                    "",
+                    format!("seq {} does not follow {seq}", record.seq),
+                );
+            }
+        }
+        if let Some(reason) = self.run_end {
+            self.flag(
+                Invariant::TimeOrder,
+                "",
+                format!(
+                    "a {} record follows the run_end ({}) record",
+                    record.event.kind(),
+                    reason.as_str()
+                ),
+            );
+        }
+        self.last = Some((record.time, record.seq));
+    }
+
+    fn left(&mut self, instance: Sym) {
+        // Gone by the refresh's own hand (a REPLACE removal of the old instance) only
+        // while it is being refreshed; otherwise from outside.
+        let refreshing = self.in_flight_somewhere(instance);
+        let mut owner = None;
+        if let Some(i) = self.instances.get_mut(&instance) {
+            if i.in_group && i.surge {
+                owner = Some(i.surge_owner);
+            }
+            i.in_group = false;
+            i.outside |= !refreshing;
+        }
+        if let Some(owner) = owner {
+            self.live_surge = self.live_surge.saturating_sub(1);
+            if let Some(a) = owner {
+                let act = &mut self.activities[a];
+                act.surge_live = act.surge_live.saturating_sub(1);
+            }
+        }
+        self.touch(instance);
+    }
+
+    fn life_cycle(&mut self, instance: Sym, to: LifeCycleState, cause: LifeCycleCause) {
+        // A hook or a scaling activity belongs to the refresh while the instance is
+        // being refreshed (a REPLACE removal of the old instance); otherwise it is a
+        // scaling operation's (a manual removal, a scale-in).
+        let refreshing = self.in_flight_somewhere(instance);
+        if let Some(i) = self.instances.get_mut(&instance) {
+            i.state = to;
+            if to == LifeCycleState::InService {
+                i.outside = false;
+                i.refresh_failed = false;
+            } else {
+                match cause {
+                    LifeCycleCause::External | LifeCycleCause::Api => i.outside = true,
+                    LifeCycleCause::ScalingActivity
+                    | LifeCycleCause::Hook
+                    | LifeCycleCause::HookDone => i.outside |= !refreshing,
+                    LifeCycleCause::RefreshStart
+                    | LifeCycleCause::RefreshDone
+                    | LifeCycleCause::Created => {}
+                }
+            }
+        }
+        self.touch(instance);
+    }
+
+    /// INV-GROUP-DISABLED: each change starts from the state last seen.
+    fn group_enabled(&mut self, from: EnabledStatus, to: EnabledStatus) {
+        if let Some(known) = self.group_enabled
+            && known != from
+        {
+            self.flag(
+                Invariant::GroupDisabled,
+                "group",
+                format!("the group changed from {from} but was {known}"),
+            );
+        }
+        self.group_enabled = Some(to);
+    }
+
+    /// A scaling activity's status change; `started` when it is its first record.
+    fn scaling_activity(
+        &mut self,
+        id: Sym,
+        running: RunningScaling,
+        started: bool,
+        to: ScalingActivityStatus,
+    ) {
+        self.scaling_exclusive(id, running, to);
+        if started {
+            self.no_automatic_scaling(id, running.activity_type, running.cause);
+        }
+    }
+
+    /// INV-NO-AUTOMATIC-SCALING: no desired-capacity or health scaling starts during a refresh.
+    fn no_automatic_scaling(
+        &mut self,
+        id: Sym,
+        activity_type: ScalingActivityType,
+        cause: ScalingCause,
+    ) {
+        let automatic = matches!(
+            cause,
+            ScalingCause::DesiredCapacity | ScalingCause::UnhealthyReplacement
+        );
+        if automatic && self.non_terminal().next().is_some() {
+            let name = self.name(id).to_string();
+            self.flag(
+                Invariant::NoAutomaticScaling,
+                name,
+                format!(
+                    "a {activity_type} scaling activity ({}) started during a refresh",
+                    cause.as_str()
+                ),
+            );
+        }
+    }
+
+    fn skipped(&mut self, activity: Sym, instance: Sym) {
+        if let Some(a) = self.activity(activity) {
+            match self.activities[a].items.get_mut(&instance) {
+                Some(item) if item.status == InstanceStatus::Failed => item.skipped = true,
+                _ => {
+                    let name = self.name(instance).to_string();
+                    self.flag(
+                        Invariant::InstanceGraph,
+                        name,
+                        "skipped by CONTINUE but not FAILED",
+                    );
+                }
+            }
+        }
+    }
+
+    fn launch_config(&mut self, version: u32, image: Sym, fields: Option<u64>) {
+        self.lc.insert(version, (image, fields));
+        self.lc_current = version;
+    }
+
+    fn api_call(&mut self, request_id: Sym, action: Action, body: &str) {
+        let named = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+            v.get("RefreshActivityId")
+                .and_then(Value::as_str)
+                .and_then(|id| self.names.lookup(id))
+        });
+        if action == Action::ResumeInstanceRefresh
+            && let Some(a) = named
+        {
+            self.resuming.push(a);
+        }
+        self.calls.insert(request_id, (action, named));
+    }
+
+    fn phase(&mut self, activity: Sym, to: crate::timeline::Phase) {
+        if let Some(&a) = self.by_id.get(&activity) {
+            let act = &mut self.activities[a];
+            // OQ-9/OQ-15: StartTime is when the work begins. Usually that is the
+            // INIT → RUNNING change; an activity stopped during INIT and resumed begins
+            // when its phase first goes from INIT to work (the surge scale-out or the
+            // batches: at the Resume, or once its init delay is over). Leaving INIT
+            // for DONE or FAILING (a cancel, an internal error) starts nothing.
+            if act.phase == crate::timeline::Phase::Init
+                && matches!(
+                    to,
+                    crate::timeline::Phase::SurgeOut | crate::timeline::Phase::Batches
+                )
+                && act.started.is_none()
+            {
+                act.started = Some(self.now);
+            }
+            act.phase = to;
         }
     }
 
@@ -688,17 +734,16 @@ impl Checker<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn joined(
-        &mut self,
-        instance: Sym,
-        state: LifeCycleState,
-        image: Sym,
-        instance_type: Sym,
-        surge: bool,
-        fields: Option<u64>,
-        replaces: Option<Sym>,
-    ) {
+    fn joined(&mut self, joined: Joined) {
+        let Joined {
+            instance,
+            state,
+            image,
+            instance_type,
+            surge,
+            fields,
+            replaces,
+        } = joined;
         let surge_owner = if surge { self.scaling_out() } else { None };
         let memberships = self
             .instances

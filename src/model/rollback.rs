@@ -14,6 +14,15 @@ use crate::api::{
 };
 use crate::timeline::{Phase, StatusCause, Sym};
 
+/// An admitted rollback: what `World::create_rollback` creates.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RollbackPlan {
+    pub origin: u32,
+    pub settings: RefreshSettings,
+    /// The rollback set R (OQ-25 step 7): (instance, image to restore), in batch order.
+    pub members: Vec<(u32, Option<Sym>)>,
+}
+
 /// Why a rollback is created; it decides how a still-open origin ends (OQ-26).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum RollbackCause {
@@ -70,16 +79,37 @@ impl World {
             .collect()
     }
 
-    /// OQ-25, after the rate limit, role and shape checks: value checks of the settings, then
-    /// steps 1–8 in order.
+    /// OQ-25, after the rate limit, role and shape checks: admission (pure), then creation.
     pub(crate) fn rollback(
         &mut self,
         req: &RollbackInstanceRefreshRequest,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> Result<u32, ApiError> {
-        let mode_text = req.refresh_mode.as_deref();
+        let plan = self.admit_rollback(req)?;
+        Ok(self.create_rollback(plan, RollbackCause::Requested, draws, fx))
+    }
+
+    /// OQ-25: value checks of the settings, then steps 1–8 in order; the first that fails is
+    /// the error. Changes nothing.
+    pub(crate) fn admit_rollback(
+        &self,
+        req: &RollbackInstanceRefreshRequest,
+    ) -> Result<RollbackPlan, ApiError> {
         let settings = check_settings(&req.refresh_settings)?;
+        let origin = self.rollback_origin(req)?;
+        self.rollback_group_free(origin)?;
+        check_rollback_settings(&settings, req.refresh_mode.as_deref())?;
+        let members = self.rollback_set(origin, &settings)?;
+        Ok(RollbackPlan {
+            origin,
+            settings,
+            members,
+        })
+    }
+
+    /// OQ-25 steps 1–4: the origin exists in this group and may be rolled back.
+    fn rollback_origin(&self, req: &RollbackInstanceRefreshRequest) -> Result<u32, ApiError> {
         // Step 1.
         self.require_group(&req.auto_scaling_group_id)?;
         let origin = self
@@ -158,6 +188,11 @@ impl World {
                 ));
             }
         }
+        Ok(origin)
+    }
+
+    /// OQ-25 step 5: no other refresh activity, no foreign scaling activity, group NORMAL.
+    fn rollback_group_free(&self, origin: u32) -> Result<(), ApiError> {
         // Step 5.
         if let Some(other) = self
             .activities
@@ -186,20 +221,16 @@ impl World {
                 format!("The scaling group status is {}", self.group.status),
             ));
         }
-        // Step 6: §1.6 rule 5 and the rollback's RefreshMode.
-        if settings.max_surge > 0 {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "RollbackInstanceRefresh does not support MaxSurge",
-            ));
-        }
-        let mode = check_refresh_mode(mode_text)?;
-        if mode != RefreshMode::RollingUpdateReset {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValue,
-                "RollbackInstanceRefresh supports only RefreshMode ROLLING_UPDATE_RESET",
-            ));
-        }
+        Ok(())
+    }
+
+    /// OQ-25 steps 7–8: the rollback set R is not empty, fits BatchNumber, and every image to
+    /// restore exists.
+    fn rollback_set(
+        &self,
+        origin: u32,
+        settings: &RefreshSettings,
+    ) -> Result<Vec<(u32, Option<Sym>)>, ApiError> {
         // Step 7.
         let members = self.rollback_members(origin);
         if members.is_empty() {
@@ -232,27 +263,23 @@ impl World {
                 ),
             ));
         }
-        Ok(self.create_rollback(
-            origin,
-            settings,
-            members,
-            RollbackCause::Requested,
-            draws,
-            fx,
-        ))
+        Ok(members)
     }
 
     /// OQ-26 effects. The rollback is created first so the group stays held (OQ-17: it inherits
     /// the remembered enabled state), then a paused origin is cancelled.
     fn create_rollback(
         &mut self,
-        origin: u32,
-        settings: RefreshSettings,
-        members: Vec<(u32, Option<Sym>)>,
+        plan: RollbackPlan,
         cause: RollbackCause,
         draws: &mut dyn Draws,
         fx: &mut Fx,
     ) -> u32 {
+        let RollbackPlan {
+            origin,
+            settings,
+            members,
+        } = plan;
         let new = NewActivity {
             activity_type: ActivityType::Rollback,
             mode: RefreshMode::RollingUpdateReset,
@@ -293,6 +320,32 @@ impl World {
             check_instance_target_health: origin.check_instance_target_health,
             check_instance_target_health_timeout_s: origin.check_instance_target_health_timeout_s,
         };
-        self.create_rollback(a, settings, members, RollbackCause::Auto, draws, fx);
+        let plan = RollbackPlan {
+            origin: a,
+            settings,
+            members,
+        };
+        self.create_rollback(plan, RollbackCause::Auto, draws, fx);
     }
+}
+
+/// OQ-25 step 6: §1.6 rule 5 and the rollback's RefreshMode.
+fn check_rollback_settings(
+    settings: &RefreshSettings,
+    mode_text: Option<&str>,
+) -> Result<(), ApiError> {
+    if settings.max_surge > 0 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterValue,
+            "RollbackInstanceRefresh does not support MaxSurge",
+        ));
+    }
+    let mode = check_refresh_mode(mode_text)?;
+    if mode != RefreshMode::RollingUpdateReset {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameterValue,
+            "RollbackInstanceRefresh supports only RefreshMode ROLLING_UPDATE_RESET",
+        ));
+    }
+    Ok(())
 }
