@@ -18,6 +18,8 @@ pub mod refresh;
 pub mod rollback;
 pub mod surface;
 pub mod surge;
+#[cfg(test)]
+mod tests;
 pub mod world;
 
 pub use draws::{AttemptDraws, DelayKind, Draws, HookDraws, IdKind, OpDraws};
