@@ -2,6 +2,7 @@
 //! names it; deliberate engine bugs (sabotage switches) are caught; real runs pass.
 
 use crate::common;
+use crate::common::TemplateEdit;
 
 use refreshsim::check::{Invariant, check_describe_history, check_timeline};
 use refreshsim::model::world::Sabotage;
@@ -311,13 +312,15 @@ fn catches_capacity_below_the_floor() {
 fn catches_a_reinstall_with_the_wrong_image_or_type() {
     let mut rows = rows_of(EXAMPLE);
     let i = position(&rows, |r| r.kind == "reinstall");
-    rows[i].detail = rows[i].detail.replace("image=img-new", "image=img-other");
+    rows[i].detail = rows[i]
+        .detail
+        .replace_once("image=img-new", "image=img-other");
     assert_caught(rows, Invariant::ReinstallFields);
     let mut rows = rows_of(EXAMPLE);
     let i = position(&rows, |r| r.kind == "reinstall");
     rows[i].detail = rows[i]
         .detail
-        .replace("instance_type=S5.MEDIUM2", "instance_type=S6.LARGE8");
+        .replace_once("instance_type=S5.MEDIUM2", "instance_type=S6.LARGE8");
     assert_caught(rows, Invariant::ReinstallFields);
 }
 
@@ -333,7 +336,7 @@ fn catches_a_rollback_to_the_wrong_image() {
     let i = position(&rows, |r| {
         r.kind == "reinstall" && r.activity_id == rollback
     });
-    rows[i].detail = rows[i].detail.replace("image=img-v1", "image=img-v2");
+    rows[i].detail = rows[i].detail.replace_once("image=img-v1", "image=img-v2");
     assert_caught(rows, Invariant::RollbackRestoresImage);
 }
 
@@ -572,7 +575,7 @@ fn replacement_with_the_old_image() -> Vec<Invariant> {
     let i = position(&rows, |r| {
         r.kind == "instance_joined" && r.detail.contains("replaces=")
     });
-    rows[i].detail = rows[i].detail.replace("image=img-v2", "image=img-v1");
+    rows[i].detail = rows[i].detail.replace_once("image=img-v2", "image=img-v1");
     violated(rows)
 }
 
@@ -596,7 +599,7 @@ fn reinstall_with_stale_fields() -> Vec<Invariant> {
         fields, old_fields,
         "the scenario edits UserData before rolling back"
     );
-    rows[i].detail = rows[i].detail.replace(&fields, &old_fields);
+    rows[i].detail = rows[i].detail.replace_once(&fields, &old_fields);
     violated(rows)
 }
 
@@ -809,7 +812,7 @@ fn rollback_with_a_surge_instance() -> Vec<Invariant> {
     surge.time = at.time.clone();
     surge.instance_id = "ins-rbsurge1".into();
     surge.to = "IN_SERVICE".into();
-    surge.detail = surge.detail.replace("surge=false", "surge=true");
+    surge.detail = surge.detail.replace_once("surge=false", "surge=true");
     let mut back = phase.clone();
     back.from = "SURGE_OUT".into();
     back.to = "BATCHES".into();
@@ -1005,10 +1008,10 @@ fn fx_one_active() -> Vec<Invariant> {
     twin.activity_id = "asr-twin0001".into();
     twin.detail = twin
         .detail
-        .replace("type=NORMAL", "type=ROLLBACK")
-        .replace("origin=\"\"", &format!("origin={first}"))
-        .replace("instances=5", "instances=0")
-        .replace("BatchNumber=3", "BatchNumber=0");
+        .replace_once("type=NORMAL", "type=ROLLBACK")
+        .replace_once("origin=\"\"", &format!("origin={first}"))
+        .replace_once("instances=5", "instances=0")
+        .replace_once("BatchNumber=3", "BatchNumber=0");
     rows.insert(i + 1, twin.clone());
     let j = position(&rows, |r| {
         r.kind == "batch" && r.batch == 1 && r.to == "SUCCESSFUL"
@@ -1130,7 +1133,7 @@ fn fx_rollback_image() -> Vec<Invariant> {
     let i = position(&rows, |r| {
         r.kind == "reinstall" && r.activity_id == rollback
     });
-    rows[i].detail = rows[i].detail.replace("image=img-v1", "image=img-v2");
+    rows[i].detail = rows[i].detail.replace_once("image=img-v1", "image=img-v2");
     violated(rows)
 }
 

@@ -4,6 +4,7 @@
 //! input gets one clear message on stderr (file:line:col where there is a position, the field,
 //! what was expected and what was found), no panic, and nothing written to `--out`.
 
+use crate::common::TemplateEdit;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -229,7 +230,7 @@ fn seed_flag_overrides_the_scenario_seed_in_the_run_row() {
 fn a_failed_expectation_exits_1_and_the_summary_shows_the_fail_line() {
     let dir = tempfile::tempdir().unwrap();
     let text = example_text();
-    let impossible = text.replace("max_duration = \"5m8s\"", "max_duration = \"1m\"");
+    let impossible = text.replace_once("max_duration = \"5m8s\"", "max_duration = \"1m\"");
     assert_ne!(impossible, text, "the example's max_duration line moved");
     let path = dir.path().join("impossible.toml");
     std::fs::write(&path, impossible).unwrap();
@@ -486,7 +487,7 @@ fn non_utf8_scenario_is_located_at_the_first_invalid_byte() {
 #[test]
 fn a_run_stopped_by_a_limit_exits_2_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let text = example_text().replace("seed = 1\n", "seed = 1\nlimits = { max_events = 3 }\n");
+    let text = example_text().replace_once("seed = 1\n", "seed = 1\nlimits = { max_events = 3 }\n");
     let path = dir.path().join("limited.toml");
     std::fs::write(&path, text).unwrap();
     let (ran, out) = run_with_out(&path, dir.path(), &[]);
@@ -506,8 +507,8 @@ fn d12_memory_bounds_max_records_and_max_call_bytes_exit_2_and_write_nothing() {
         ("max_call_bytes = 100", "scenario.limits.max_call_bytes"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let text =
-            example_text().replace("seed = 1\n", &format!("seed = 1\nlimits = {{ {limit} }}\n"));
+        let text = example_text()
+            .replace_once("seed = 1\n", &format!("seed = 1\nlimits = {{ {limit} }}\n"));
         assert!(text.contains(limit));
         let path = dir.path().join("limited.toml");
         std::fs::write(&path, text).unwrap();
@@ -623,7 +624,7 @@ fn a_refused_request_is_an_api_error_in_the_run_not_a_scenario_error() {
     let text = example_with_expect(
         "[expect]\ncalls = [{ action = \"start\", code = \"InvalidParameterValue.BatchNumberTooLarge\" }]\n",
     )
-    .replace("BatchNumber = 3", "BatchNumber = 9");
+    .replace_once("{ BatchNumber = 3,", "{ BatchNumber = 9,");
     assert!(text.contains("BatchNumber = 9"));
     let path = dir.path().join("batch-number-9.toml");
     std::fs::write(&path, text).unwrap();
@@ -892,7 +893,7 @@ fn run_summary_counts_the_invariants_it_checks() {
 fn a_refused_start_is_reported_with_its_message_by_run_and_validate() {
     let dir = tempfile::tempdir().unwrap();
     let text = example_text();
-    let typo = text.replace("BatchNumber = 3", "BatchNumbr = 3");
+    let typo = text.replace_once("{ BatchNumber = 3,", "{ BatchNumbr = 3,");
     assert_ne!(typo, text, "the example's Start sets BatchNumber = 3");
     let path = dir.path().join("typo.toml");
     std::fs::write(&path, typo).unwrap();

@@ -178,3 +178,39 @@ pub fn transitions(rows: &[Row], kind: &str, instance: &str) -> Vec<(u64, String
         .map(|r| (r.time_ms, r.from.clone(), r.to.clone()))
         .collect()
 }
+
+/// `text` with the one occurrence of `from` replaced by `to`. Panics when `from` is absent or
+/// occurs more than once, so an edit of a template that no longer holds the text fails instead
+/// of silently testing the unedited template.
+pub fn replace_once(text: &str, from: &str, to: &str) -> String {
+    match text.matches(from).count() {
+        1 => text.replacen(from, to, 1),
+        0 => panic!("replace_once: {from:?} is not in the text it should edit:\n{text}"),
+        n => panic!("replace_once: {from:?} occurs {n} times in the text it should edit"),
+    }
+}
+
+/// `text` with every occurrence of `from` replaced by `to`; panics when there is none.
+pub fn replace_all(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "replace_all: {from:?} is not in the text it should edit:\n{text}"
+    );
+    text.replace(from, to)
+}
+
+/// `replace_once` and `replace_all` as methods, for chains of template edits.
+pub trait TemplateEdit {
+    fn replace_once(&self, from: &str, to: &str) -> String;
+    fn replace_all(&self, from: &str, to: &str) -> String;
+}
+
+impl TemplateEdit for str {
+    fn replace_once(&self, from: &str, to: &str) -> String {
+        replace_once(self, from, to)
+    }
+
+    fn replace_all(&self, from: &str, to: &str) -> String {
+        replace_all(self, from, to)
+    }
+}

@@ -70,7 +70,7 @@ fn s3_1_standby_and_not_running_instances_are_never_selected() {
         "{ RollingUpdateSettings = { BatchNumber = 1 } }",
         "",
     )
-    .replace(
+    .replace_once(
         "size = 4\nimage_id = \"img-old\"",
         "[[group.instances]]\nid = \"ins-run\"\n[[group.instances]]\nid = \"ins-stb\"\nstandby = true\n[[group.instances]]\nid = \"ins-stp\"\nstate = \"STOPPED\"",
     );
@@ -150,7 +150,7 @@ instance = "#3"
 #[test]
 fn s1_1_rule5_instances_already_matching_the_launch_configuration_are_still_refreshed() {
     let toml = text(2, "", "{ RollingUpdateSettings = { BatchNumber = 1 } }", "")
-        .replace("img-old", "img-new");
+        .replace_once("img-old", "img-new");
     let r = run_text(&toml);
     let act = first_activity(&r);
     assert!(
@@ -172,7 +172,7 @@ fn oq5_scale_in_protected_instances_are_refreshed() {
         base.contains(from),
         "the template declares the group by size:\n{base}"
     );
-    let toml = base.replace(
+    let toml = base.replace_once(
         from,
         "[[group.instances]]\nid = \"ins-prot\"\nprotected = true\n\n\
          [[group.instances]]\nid = \"ins-open\"",
@@ -306,7 +306,7 @@ at = "30s"
 image_id = "img-newer"
 "##;
     let toml = text(2, "", "{ RollingUpdateSettings = { BatchNumber = 2 } }", "")
-        .replace("[timing]", &format!("{extra}\n[timing]"));
+        .replace_once("[timing]", &format!("{extra}\n[timing]"));
     let r = run_text(&toml);
     let images: Vec<&str> = r
         .world
@@ -326,7 +326,7 @@ user_data = "bmV3"
 instance_type = "S6.LARGE8"
 "##;
     let toml = text(1, "", "{ RollingUpdateSettings = { BatchNumber = 1 } }", "")
-        .replace("[timing]", &format!("{extra}\n[timing]"));
+        .replace_once("[timing]", &format!("{extra}\n[timing]"));
     let r = run_text(&toml);
     let inst = &r.world.instances[0];
     assert_eq!(
@@ -624,7 +624,7 @@ action = "ResumeInstanceRefresh"
 #[test]
 fn oq22_resume_of_a_running_activity_is_a_conflict() {
     let extra = "[[actions]]\nid = \"resume\"\nat = \"5s\"\naction = \"ResumeInstanceRefresh\"\n";
-    let r = run(2, "", B3.replace('3', "1").as_str(), extra);
+    let r = run(2, "", B3.replace_once("3", "1").as_str(), extra);
     assert_eq!(
         code(&r, "resume"),
         "ResourceUnavailable.RefreshActivityStatusConflictWithOperation"
@@ -718,7 +718,7 @@ fn oq17_group_is_disabled_for_the_whole_refresh_including_pauses_and_restored() 
 #[test]
 fn oq17_a_group_disabled_before_the_refresh_stays_disabled_after() {
     let toml = text(1, "", "{ RollingUpdateSettings = { BatchNumber = 1 } }", "")
-        .replace("size = 1", "size = 1\nenabled = false");
+        .replace_once("size = 1", "size = 1\nenabled = false");
     let r = run_text(&toml);
     assert_eq!(r.world.group.enabled, EnabledStatus::Disabled);
 }
@@ -762,7 +762,7 @@ fn engine(size: usize) -> (Simulation, FullSink) {
         "{ RollingUpdateSettings = { BatchNumber = 1 } }",
         "",
     )
-    .replace("at = \"0s\"", "at = \"100d\"");
+    .replace_once("at = \"0s\"", "at = \"100d\"");
     let mut scenario = parse(&toml);
     scenario.happenings.clear();
     let mut sink = FullSink::new(MetricsSink::new(800));
@@ -1166,7 +1166,7 @@ fn d12_runs_are_bounded_by_max_events_with_a_clear_error() {
         "{ RollingUpdateSettings = { BatchNumber = 50 } }",
         "",
     )
-    .replace("seed = 7", "seed = 7\nlimits = { max_events = 10 }");
+    .replace_once("seed = 7", "seed = 7\nlimits = { max_events = 10 }");
     let scenario = parse(&toml);
     let err = refreshsim::run::run_scenario(&scenario, 1, false).unwrap_err();
     assert!(err.to_string().contains("max_events"), "{err}");
@@ -1175,7 +1175,7 @@ fn d12_runs_are_bounded_by_max_events_with_a_clear_error() {
 #[test]
 fn d12_runs_are_bounded_by_max_sim_time() {
     let toml = text(3, "", "{ RollingUpdateSettings = { BatchNumber = 3 } }", "")
-        .replace("seed = 7", "seed = 7\nlimits = { max_sim_time = \"90s\" }");
+        .replace_once("seed = 7", "seed = 7\nlimits = { max_sim_time = \"90s\" }");
     let err = refreshsim::run::run_scenario(&parse(&toml), 1, false).unwrap_err();
     assert!(err.to_string().contains("max_sim_time"), "{err}");
 }

@@ -137,7 +137,7 @@ fn oq25_step2_a_rollback_activity_cannot_be_rolled_back_again() {
 #[test]
 fn oq25_step3_a_replace_origin_is_refused_before_its_status_is_looked_at() {
     let settings = rolling("BatchNumber = 2, BatchPause = \"FIRST_BATCH_PAUSE\"");
-    let toml = text(2, "instance_create = \"60s\"", &settings, "").replace(
+    let toml = text(2, "instance_create = \"60s\"", &settings, "").replace_once(
         "request = {",
         "request = { RefreshMode = \"ROLLING_UPDATE_REPLACE\",",
     );

@@ -214,11 +214,11 @@ fn s1_6_rule2_in_flight_origin_instances_finish_first_while_the_rollback_stays_i
 #[test]
 fn oq26_each_instance_gets_its_own_pre_origin_image_and_the_current_launch_configuration() {
     let toml = text(2, "", &rolling("BatchNumber = 1"), "")
-        .replace(
+        .replace_once(
             "size = 2\nimage_id = \"img-old\"",
             "[[group.instances]]\nid = \"ins-aaaa0001\"\nimage_id = \"img-a\"\n[[group.instances]]\nid = \"ins-bbbb0001\"\nimage_id = \"img-b\"",
         )
-        .replace(
+        .replace_once(
             "[timing]",
             "[[launch_configuration.changes]]\nat = \"2m\"\nimage_id = \"img-newer\"\nuser_data = \"bmV3\"\n\n[timing]",
         );
@@ -796,7 +796,7 @@ fn replace_with_hooks(hooks: &str) -> RunResult {
         &rolling("BatchNumber = 1"),
         hooks,
     )
-    .replace(
+    .replace_once(
         "action = \"StartInstanceRefresh\"\nrequest = {",
         "action = \"StartInstanceRefresh\"\nrequest = { RefreshMode = \"ROLLING_UPDATE_REPLACE\",",
     );

@@ -329,7 +329,7 @@ fn short_of_room(fail_process: &str, extra: &str) -> String {
         "BatchNumber = 2, MaxSurge = 2, FailProcess = \"{fail_process}\""
     ));
     let toml = text(4, OPS, &settings, extra);
-    toml.replace("seed = 7", "seed = 7\nlimits = { max_instances = 5 }")
+    toml.replace_once("seed = 7", "seed = 7\nlimits = { max_instances = 5 }")
 }
 
 #[test]
@@ -681,7 +681,7 @@ action = "CancelInstanceRefresh"
 const REPLACE_HEALTH: &str = "{ CheckInstanceTargetHealth = true, CheckInstanceTargetHealthTimeout = 60, RollingUpdateSettings = { BatchNumber = 1 } }";
 
 fn replace_run(size: usize, group: &str, timing: &str, settings: &str, extra: &str) -> RunResult {
-    let toml = text(size, timing, settings, extra).replace(
+    let toml = text(size, timing, settings, extra).replace_once(
         "action = \"StartInstanceRefresh\"\nrequest = {",
         "action = \"StartInstanceRefresh\"\nrequest = { RefreshMode = \"ROLLING_UPDATE_REPLACE\",",
     );
@@ -869,11 +869,11 @@ fn oq65_oq11_the_remove_instances_activity_counts_and_ends_with_the_removals_it_
 #[test]
 fn oq11_replace_detaches_a_manually_attached_old_instance_instead_of_destroying_it() {
     let toml = text(2, OPS, &rolling("BatchNumber = 1"), "")
-        .replace(
+        .replace_once(
             "size = 2\nimage_id = \"img-old\"",
             "[[group.instances]]\nid = \"ins-auto0001\"\n[[group.instances]]\nid = \"ins-mine0001\"\ncreation = \"MANUAL_ATTACHING\"",
         )
-        .replace(
+        .replace_once(
             "action = \"StartInstanceRefresh\"\nrequest = {",
             "action = \"StartInstanceRefresh\"\nrequest = { RefreshMode = \"ROLLING_UPDATE_REPLACE\",",
         );

@@ -3,6 +3,7 @@
 //! tolerances stated here. Bad inputs fail with the file and JSON path.
 
 use super::common::{parse, text};
+use crate::common::TemplateEdit;
 use proptest::prelude::*;
 use refreshsim::fit::dist::Family;
 use refreshsim::fit::observe::{Mode, Step};
@@ -581,7 +582,7 @@ fn fit_command_refuses_bad_input_and_writes_nothing() {
             write(
                 "groups.json",
                 include_str!("../fixtures/account/DescribeRefreshActivities.response.json")
-                    .replace("RefreshActivitySet", "AutoScalingGroupSet")
+                    .replace_once("RefreshActivitySet", "AutoScalingGroupSet")
                     .as_str(),
             ),
             "groups.json: Response: expected a DescribeRefreshActivities response (with RefreshActivitySet), found a DescribeAutoScalingGroups response",
@@ -590,7 +591,7 @@ fn fit_command_refuses_bad_input_and_writes_nothing() {
             write(
                 "status.json",
                 include_str!("../fixtures/account/DescribeRefreshActivities.response.json")
-                    .replace("\"ROLLING_UPDATE_RESET\"", "7")
+                    .replace_once("\"ROLLING_UPDATE_RESET\"", "7")
                     .as_str(),
             ),
             "status.json: Response.RefreshActivitySet[0].RefreshMode: expected a string, found a number",

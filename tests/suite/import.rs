@@ -3,6 +3,7 @@
 //! scenario that parses and runs, with the key fields carried over and every unmapped field
 //! listed; bad inputs fail with the file and the JSON path.
 
+use crate::common::TemplateEdit;
 use refreshsim::fit::Input;
 use refreshsim::import::{ImportError, ImportInputs, import};
 use refreshsim::run::run_scenario;
@@ -84,11 +85,11 @@ fn oq84_tencents_examples_import_in_every_form_and_run() {
     }
     // Uncomment the planned refresh: the scenario runs.
     let planned = toml
-        .replace("# [[actions]]", "[[actions]]")
-        .replace("\n# id", "\nid")
-        .replace("\n# at", "\nat")
-        .replace("\n# action", "\naction")
-        .replace("\n# request", "\nrequest");
+        .replace_once("# [[actions]]", "[[actions]]")
+        .replace_once("\n# id", "\nid")
+        .replace_once("\n# at", "\nat")
+        .replace_once("\n# action", "\naction")
+        .replace_once("\n# request", "\nrequest");
     let scenario =
         parse_scenario("imported.toml", &planned).unwrap_or_else(|e| panic!("{e}\n{planned}"));
     let run = run_scenario(&scenario, 1, true).unwrap();
@@ -101,7 +102,7 @@ fn oq84_bad_inputs_name_the_file_and_path() {
     let mut wrong_group = inputs("response");
     let text = wrong_group.instances[0]
         .text
-        .replace("\"asg-pts6qcgp\"", "\"asg-other001\"");
+        .replace_once("\"asg-pts6qcgp\"", "\"asg-other001\"");
     wrong_group.instances[0].text = text;
     let err = import(&wrong_group).unwrap_err().to_string();
     assert!(err.contains("Response.AutoScalingInstanceSet[0].AutoScalingGroupId: instance ins-1fswxz1m belongs to asg-other001"), "{err}");
@@ -139,7 +140,7 @@ fn oq84_bad_inputs_name_the_file_and_path() {
         .as_ref()
         .unwrap()
         .text
-        .replace("asc-fa28v4in", "asc-zzzzzzzz");
+        .replace_once("asc-fa28v4in", "asc-zzzzzzzz");
     missing_lc.groups.as_mut().unwrap().text = text;
     let err = import(&missing_lc).unwrap_err().to_string();
     assert!(

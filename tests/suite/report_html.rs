@@ -4,6 +4,7 @@
 //! The browser behaviour (drawing, hover, sort, filter, load time) is tested by
 //! tests/browser/run.sh in headless Chromium.
 
+use crate::common::TemplateEdit;
 use refreshsim::report::files::run_files;
 use refreshsim::run::{RunResult, run_scenario};
 use refreshsim::scenario::{Scenario, load_scenario};
@@ -194,7 +195,7 @@ fn failures_retries_and_phases_reach_the_page() {
 fn script_end_tags_in_names_are_escaped() {
     let text = std::fs::read_to_string("scenarios/tencent-documented-example.toml")
         .unwrap()
-        .replace(
+        .replace_once(
             "name = \"tencent-documented-example\"",
             "name = \"doc</script><script>alert(1)</script><!--\"",
         );

@@ -4,6 +4,7 @@
 //! ModifyLaunchConfigurationAttributes of every field, DescribeLifecycleHooks and
 //! DescribeAccountLimits; the scenario fields they show (OQ-89…OQ-93).
 
+use crate::common::TemplateEdit;
 use refreshsim::api::Action;
 use refreshsim::scenario::{load_scenario, parse_scenario};
 use refreshsim::serve::clock::ClockMode;
@@ -727,7 +728,7 @@ fn oq89_oq93_defaults_and_bad_scenario_fields() {
         ),
         (Some(200), Some(1))
     );
-    let with_clb = MINIMAL.replace("size = 2", "size = 2\nforward_clb = true");
+    let with_clb = MINIMAL.replace_once("size = 2", "size = 2\nforward_clb = true");
     let scenario = parse_scenario("clb.toml", &with_clb).unwrap();
     let t = SessionTemplate::new(scenario, 1, DEFAULT_SESSION_LIMITS).unwrap();
     let mut s = Session::new(&t, ClockMode::Manual, Instant::now());
@@ -748,11 +749,11 @@ fn oq89_oq93_defaults_and_bad_scenario_fields() {
         ),
         ("vpc = \"vpc-1\"", "vpc"),
     ] {
-        let text = MINIMAL.replace("size = 2", &format!("size = 2\n{extra}"));
+        let text = MINIMAL.replace_once("size = 2", &format!("size = 2\n{extra}"));
         let e = parse_scenario("bad.toml", &text).unwrap_err().to_string();
         assert!(e.contains(field), "{extra}: {e}");
     }
-    let zoned = MINIMAL.replace(
+    let zoned = MINIMAL.replace_once(
         "size = 2",
         "zones = [\"ap-guangzhou-3\", \"ap-guangzhou-4\"]\ninstances = [{ id = \"ins-a\", zone = \"ap-guangzhou-4\" }, { id = \"ins-b\", zone = \"ap-shanghai-1\" }]",
     );

@@ -2,6 +2,7 @@
 //! random numbers, identical bytes whatever `--jobs`, shards merged into exactly the unsharded
 //! files, resumption after an interruption, and replay of any row with `refreshsim run`.
 
+use crate::common::TemplateEdit;
 use refreshsim::run::run_scenario;
 use refreshsim::scenario::load_scenario;
 use refreshsim::sweep::exec::{GridArgs, setup};
@@ -205,7 +206,7 @@ fn oq57_bad_grids_are_refused_before_anything_runs() {
 #[test]
 fn errors_in_the_sweep_section_point_at_the_line() {
     let dir = temp();
-    let text = std::fs::read_to_string(SMALL).unwrap().replace(
+    let text = std::fs::read_to_string(SMALL).unwrap().replace_once(
         "values = [0, \"batch/2\", \"batch\"]",
         "values = [0, \"half\"]",
     );
@@ -228,7 +229,7 @@ fn errors_in_the_sweep_section_point_at_the_line() {
     // Unknown fields of the section are refused like any other.
     let text = std::fs::read_to_string(SMALL)
         .unwrap()
-        .replace("runs = 40", "runs = 40\nrepeats = 3");
+        .replace_once("runs = 40", "runs = 40\nrepeats = 3");
     std::fs::write(&path, text).unwrap();
     let ran = refreshsim(&["validate", path.to_str().unwrap()]);
     assert_eq!(ran.code, 2);
