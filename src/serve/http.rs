@@ -13,7 +13,7 @@
 //! in (a byte every few seconds) would hold its worker as long as it likes under a per-read
 //! timeout. Instead, a request must arrive whole — head and body — within `request_deadline`
 //! of its first byte (a connection's first request: of the worker taking the connection up);
-//! past it the client gets 408 and the connection closes.
+//! past it the client gets 408 and the connection closes (OQ-95).
 //!
 //! Request bodies come with a `Content-Length` (the SDKs and tccli) or `Transfer-Encoding:
 //! chunked` (RFC 9112 §7.1: sizes in hex, extensions ignored, trailers read and dropped), under
@@ -454,6 +454,14 @@ impl<S: Stream> Connection<S> {
         }
     }
 
+    /// Accepts a `CONNECT` (see `connect_target`): the tunnel is this connection, read on.
+    pub fn write_tunnel_established(&mut self) -> io::Result<()> {
+        // RFC 9110 §9.3.6: a 2xx answer to CONNECT has no Content-Length and no body.
+        self.stream
+            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
+        self.stream.flush()
+    }
+
     /// Answers without reading a request (the server is full).
     pub fn refuse(mut self, response: &Response) {
         let _ = self.write_response(response);
@@ -466,6 +474,42 @@ fn is_timeout(e: &io::Error) -> bool {
         e.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
     )
+}
+
+/// Whether `serve` accepts `CONNECT target` as an HTTP proxy would: only to an Auto Scaling
+/// endpoint (`as.tencentcloudapi.com` or `as.REGION.tencentcloudapi.com`) on port 80. A client
+/// with `serve` as its proxy then sends, through the "tunnel" (the same connection, read on as
+/// HTTP), exactly what it would send Tencent — the Host it signed included (OQ-94).
+pub fn connect_target(target: &str) -> Result<(), String> {
+    let (host, port) = target
+        .rsplit_once(':')
+        .ok_or_else(|| format!("CONNECT {target:?} has no port"))?;
+    let host = host.to_ascii_lowercase();
+    let endpoint = host
+        .strip_prefix("as.")
+        .and_then(|rest| rest.strip_suffix("tencentcloudapi.com"))
+        .is_some_and(|middle| {
+            middle.is_empty()
+                || middle.strip_suffix('.').is_some_and(|region| {
+                    !region.is_empty()
+                        && region
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                })
+        });
+    if !endpoint {
+        return Err(format!(
+            "CONNECT {target:?}: serve is a proxy only to as.tencentcloudapi.com (or \
+             as.REGION.tencentcloudapi.com)"
+        ));
+    }
+    match port {
+        "80" => Ok(()),
+        "443" => Err(format!(
+            "CONNECT {target:?}: HTTPS is not emulated; set the client's protocol to http://"
+        )),
+        _ => Err(format!("CONNECT {target:?}: only port 80 is served")),
+    }
 }
 
 /// How the body is delimited.
@@ -672,7 +716,7 @@ mod tests {
     }
 
     #[test]
-    fn a_trickled_head_or_body_stops_at_the_deadline() {
+    fn oq95_a_trickled_head_or_body_stops_at_the_deadline() {
         // Each byte comes well within any per-read timeout; the whole never within 600 ms.
         let gap = Duration::from_millis(100);
         for (at_once, trickled) in [
@@ -735,6 +779,42 @@ mod tests {
         );
         assert!(response_to_read_error(&error).is_none());
         drop(client);
+    }
+
+    #[test]
+    fn oq94_connect_is_accepted_only_to_an_auto_scaling_endpoint_on_port_80() {
+        for ok in [
+            "as.tencentcloudapi.com:80",
+            "AS.TencentCloudAPI.com:80",
+            "as.ap-guangzhou.tencentcloudapi.com:80",
+        ] {
+            assert_eq!(connect_target(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("as.tencentcloudapi.com:443", "HTTPS is not emulated"),
+            ("as.tencentcloudapi.com:8080", "only port 80"),
+            ("as.tencentcloudapi.com", "no port"),
+            ("cvm.tencentcloudapi.com:80", "only to as."),
+            ("as.evil.com:80", "only to as."),
+            ("as..tencentcloudapi.com:80", "only to as."),
+            ("as.x_y.tencentcloudapi.com:80", "only to as."),
+            ("127.0.0.1:80", "only to as."),
+        ] {
+            let error = connect_target(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_request_read_after_a_connect_is_the_tunnelled_one() {
+        let (requests, end) = read_all(
+            b"CONNECT as.tencentcloudapi.com:80 HTTP/1.1\r\nHost: as.tencentcloudapi.com:80\r\n\r\n\
+              POST / HTTP/1.1\r\nHost: as.tencentcloudapi.com\r\nContent-Length: 2\r\n\r\n{}",
+        );
+        assert!(matches!(end, ReadError::Closed), "{end:?}");
+        assert_eq!(requests[0].method, "CONNECT");
+        assert_eq!(requests[0].path, "as.tencentcloudapi.com:80");
+        assert_eq!(requests[1].header("host"), Some("as.tencentcloudapi.com"));
     }
 
     #[test]

@@ -263,6 +263,17 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
                 return;
             }
         };
+        if request.method == "CONNECT" {
+            match http::connect_target(&request.path) {
+                Ok(()) if connection.write_tunnel_established().is_ok() => continue,
+                Ok(()) => return,
+                Err(why) => {
+                    let _ = connection.write_response(&protocol_error(&why));
+                    connection.linger_close(LINGER_DRAIN_BYTES_MAX, LINGER_TIMEOUT);
+                    return;
+                }
+            }
+        }
         let body_unread = matches!(request.body, Body::TooLarge { .. });
         let mut response = catch_unwind(AssertUnwindSafe(|| routes::route(shared, &request)))
             .unwrap_or_else(|_| internal_error());
@@ -278,6 +289,16 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             return;
         }
     }
+}
+
+/// A request `serve` does not take, as 400 with the API envelope (closing).
+fn protocol_error(why: &str) -> Response {
+    let error = crate::api::ApiError::new(
+        crate::api::ErrorCode::UnsupportedProtocol,
+        format!("HTTP(S) request protocol error: {why}."),
+    );
+    let body = serde_json::to_vec(&error.envelope("")).expect("JSON values always serialize");
+    Response::json(400, body).closing()
 }
 
 /// A bug must not take a worker down: the client gets `InternalError`, the server goes on.

@@ -28,6 +28,7 @@ mod serve;
 mod serve_agrees_with_run;
 mod serve_common;
 mod serve_load;
+mod serve_proxy;
 mod serve_slow_clients;
 mod serve_surface;
 mod stream;

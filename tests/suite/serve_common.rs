@@ -108,6 +108,16 @@ impl Client {
         }
     }
 
+    /// Writes raw bytes without reading anything.
+    pub fn write_raw(&mut self, bytes: &[u8]) {
+        self.reader.get_mut().write_all(bytes).expect("writes");
+    }
+
+    /// The connection's reader, for answers that are not a whole response.
+    pub fn reader_mut(&mut self) -> &mut BufReader<TcpStream> {
+        &mut self.reader
+    }
+
     /// Writes raw bytes and reads one response.
     pub fn send_raw(&mut self, bytes: &[u8]) -> HttpResponse {
         self.reader.get_mut().write_all(bytes).expect("writes");
