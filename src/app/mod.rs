@@ -281,12 +281,22 @@ pub fn main() -> i32 {
     }
 }
 
+/// `--set TEXT: MESSAGE` (or `--vary`), with long values cut to a readable length and their size.
+pub(crate) fn setting_error(flag: &str, text: &str, message: &str) -> String {
+    use crate::scenario::bounds::{cut_argument, readable_message};
+    format!(
+        "{flag} {}: {}",
+        cut_argument(text),
+        readable_message(message)
+    )
+}
+
 /// Loads a scenario and applies `--set` settings.
 fn load_with_settings(path: &Path, settings: &[String]) -> Result<Scenario, String> {
     let base = load_scenario(path).map_err(|e| e.to_string())?;
     let overrides = settings
         .iter()
-        .map(|text| Override::parse(text).map_err(|m| format!("--set {text}: {m}")))
+        .map(|text| Override::parse(text).map_err(|m| setting_error("--set", text, &m)))
         .collect::<Result<Vec<_>, _>>()?;
     if overrides.is_empty() {
         return Ok(base);

@@ -56,6 +56,22 @@ pub fn quote(text: &str) -> String {
     format!("{}…\"", format!("{kept:?}").trim_end_matches('"'))
 }
 
+/// A command-line argument (`--set KEY=VALUE`) as an error shows it: whole when short, else its
+/// start, `…` and its size.
+pub fn cut_argument(text: &str) -> String {
+    if text.chars().count() <= MAX_QUOTED_CHARS {
+        return text.to_string();
+    }
+    let kept: String = text.chars().take(KEPT_QUOTED_CHARS).collect();
+    format!("{kept}… ({} bytes)", text.len())
+}
+
+/// A message with every quoted value in it cut (see `ScenarioError::readable`), for errors that
+/// are not a `ScenarioError` (command-line settings).
+pub fn readable_message(message: &str) -> String {
+    cut_plain(&cut_quoted(message), MAX_MESSAGE_CHARS)
+}
+
 impl ScenarioError {
     /// The error with every quoted value, its field path and its message cut to a readable
     /// length, each cut saying how long the original was: a 1 MB value must not make a 1 MB

@@ -285,15 +285,18 @@ fn apply_unbounded(
     let source = &base.source;
     let context = overrides
         .iter()
-        .map(Override::text)
+        .map(|o| super::bounds::cut_argument(&o.text()))
         .collect::<Vec<_>>()
         .join(", ");
-    let fail = |field: String, message: String| ScenarioError {
-        file: source.name.clone(),
-        line: None,
-        column: None,
-        field,
-        message: format!("{message} (with {context})"),
+    let fail = |field: String, message: String| {
+        ScenarioError {
+            file: source.name.clone(),
+            line: None,
+            column: None,
+            field,
+            message: format!("{message} (with {context})"),
+        }
+        .readable()
     };
     let mut doc = source_document(source).map_err(|m| fail(String::new(), m))?;
     for o in overrides {

@@ -64,7 +64,12 @@ pub fn setup(scenario_path: &str, base: &Scenario, args: &GridArgs) -> Result<Se
     } else {
         args.vary
             .iter()
-            .map(|text| Axis::parse(text).map_err(|m| format!("--vary {text}: {m}")))
+            .map(|text| {
+                Axis::parse(text).map_err(|m| {
+                    use crate::scenario::bounds::{cut_argument, readable_message};
+                    format!("--vary {}: {}", cut_argument(text), readable_message(&m))
+                })
+            })
             .collect::<Result<_, _>>()?
     };
     let variants = expand(&axes)?;

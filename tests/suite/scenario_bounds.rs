@@ -232,3 +232,23 @@ fn a_field_error_in_json_nested_too_deep_further_on_is_located_without_overflow(
     assert_eq!(e.field, "actions[0].nope", "{e}");
     assert_eq!((e.line, e.column), (Some(1), Some(14)), "{e}");
 }
+
+#[test]
+fn a_command_line_setting_quoting_a_huge_value_is_cut_with_its_size() {
+    let long = "i".repeat(5000);
+    for (setting, size) in [
+        (format!("group.image_id={long}"), "5015 bytes"),
+        (format!("{long}=1"), "5002 bytes"),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_refreshsim"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(["validate", "scenarios/surge-one.toml", "--set", &setting])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.len() < 1200, "{} bytes: {stderr}", stderr.len());
+        assert!(stderr.contains(size), "{stderr}");
+        assert!(stderr.contains("--set") || stderr.contains("with "), "{stderr}");
+    }
+}
