@@ -939,3 +939,36 @@ fn an_expected_refusal_validates_with_exit_0() {
         ran.stdout
     );
 }
+
+/// `run --svg-time utc` labels timeline.svg with UTC clock times and changes no other file;
+/// a bad value is bad input (exit 2, the option named, nothing written).
+#[test]
+fn svg_time_utc_changes_only_the_charts_time_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ran, relative) = run_with_out(Path::new(EXAMPLE), dir.path(), &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let utc_dir = tempfile::tempdir().unwrap();
+    let (ran, utc) = run_with_out(Path::new(EXAMPLE), utc_dir.path(), &["--svg-time", "utc"]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let svg = std::fs::read_to_string(utc.join("timeline.svg")).unwrap();
+    assert!(svg.contains(">UTC (run starts 2023-09-07T16:27:49Z)</text>"));
+    assert!(svg.contains(">16:28:00</text>"));
+    let before = std::fs::read_to_string(relative.join("timeline.svg")).unwrap();
+    assert!(before.contains("simulated time (min)") && !before.contains("UTC (run starts"));
+    for name in OUTPUT_FILES.iter().filter(|n| **n != "timeline.svg") {
+        assert!(
+            std::fs::read(relative.join(name)).unwrap() == std::fs::read(utc.join(name)).unwrap(),
+            "{name} does not depend on --svg-time"
+        );
+    }
+    let bad_dir = tempfile::tempdir().unwrap();
+    let (ran, bad) = run_with_out(Path::new(EXAMPLE), bad_dir.path(), &["--svg-time", "local"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        ran.stderr
+            .contains("--svg-time: expected relative or utc, found \"local\""),
+        "{}",
+        ran.stderr
+    );
+    assert!(!bad.exists(), "nothing written");
+}
