@@ -734,34 +734,25 @@ impl Checker<'_> {
         }
     }
 
-    fn joined(&mut self, joined: Joined) {
-        let Joined {
-            instance,
-            state,
-            image,
-            instance_type,
-            surge,
-            fields,
-            replaces,
-        } = joined;
-        let surge_owner = if surge { self.scaling_out() } else { None };
+    fn joined(&mut self, j: Joined) {
+        let surge_owner = if j.surge { self.scaling_out() } else { None };
         let memberships = self
             .instances
-            .get(&instance)
+            .get(&j.instance)
             .map(|i| i.memberships.clone())
             .unwrap_or_default();
         self.instances.insert(
-            instance,
+            j.instance,
             Instance {
                 in_group: true,
-                state,
-                surge,
-                image,
-                instance_type,
-                outside: state != LifeCycleState::InService,
+                state: j.state,
+                surge: j.surge,
+                image: j.image,
+                instance_type: j.instance_type,
+                outside: j.state != LifeCycleState::InService,
                 refresh_failed: false,
                 surge_owner,
-                replaces,
+                replaces: j.replaces,
                 replaced_by: None,
                 memberships,
                 contribution: Contribution::default(),
@@ -769,16 +760,16 @@ impl Checker<'_> {
             },
         );
         // The fresh entry starts with a zero contribution: take the old one out of the sums.
-        self.touch(instance);
-        if surge {
+        self.touch(j.instance);
+        if j.surge {
             self.live_surge += 1;
-            self.surge_joined(instance, surge_owner);
+            self.surge_joined(j.instance, surge_owner);
         }
-        if let Some(old) = replaces {
+        if let Some(old) = j.replaces {
             if let Some(o) = self.instances.get_mut(&old) {
-                o.replaced_by = Some(instance);
+                o.replaced_by = Some(j.instance);
             }
-            self.check_replacement(instance, old, image, fields);
+            self.check_replacement(j.instance, old, j.image, j.fields);
         }
     }
 

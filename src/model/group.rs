@@ -5,7 +5,7 @@
 
 use super::Fx;
 use super::draws::Draws;
-use super::world::{HookScope, MayFail, OpKind, OpOwner, OpStart, Step, World};
+use super::world::{OpKind, OpOwner, OpStart, Step, World};
 use crate::api::request::{
     ExecuteScalingPolicyRequest, InstancesRequest, ModifyLaunchConfigurationRequest, ScaleRequest,
 };
@@ -387,14 +387,7 @@ impl World {
             };
             // §3.10: manual APIs trigger EXTENSION hooks only.
             self.start_op(
-                OpStart {
-                    kind,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::ExtensionOnly,
-                    may_fail: MayFail::Yes,
-                },
+                OpStart::automatic(kind, instance, owner, sa).extension_only(),
                 draws,
                 fx,
             );
@@ -506,14 +499,7 @@ impl World {
                 scaling_activity: sa,
             };
             self.start_op(
-                OpStart {
-                    kind: OpKind::Create,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::All,
-                    may_fail: MayFail::Yes,
-                },
+                OpStart::automatic(OpKind::Create, instance, owner, sa),
                 draws,
                 fx,
             );
@@ -575,14 +561,7 @@ impl World {
                 scaling_activity: sa,
             };
             self.start_op(
-                OpStart {
-                    kind: OpKind::Destroy,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::All,
-                    may_fail: MayFail::Yes,
-                },
+                OpStart::automatic(OpKind::Destroy, instance, owner, sa),
                 draws,
                 fx,
             );
@@ -714,27 +693,13 @@ impl World {
             scaling_activity: sa,
         };
         self.start_op(
-            OpStart {
-                kind: OpKind::Destroy,
-                instance,
-                owner,
-                scaling_activity: sa,
-                hooks: HookScope::All,
-                may_fail: MayFail::Yes,
-            },
+            OpStart::automatic(OpKind::Destroy, instance, owner, sa),
             draws,
             fx,
         );
         let new = self.new_instance(false, draws, fx);
         self.start_op(
-            OpStart {
-                kind: OpKind::Create,
-                instance: new,
-                owner,
-                scaling_activity: sa,
-                hooks: HookScope::All,
-                may_fail: MayFail::Yes,
-            },
+            OpStart::automatic(OpKind::Create, new, owner, sa),
             draws,
             fx,
         );

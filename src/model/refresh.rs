@@ -5,8 +5,8 @@
 
 use super::draws::{DelayKind, Draws, IdKind};
 use super::world::{
-    Activity, Batch, Deferred, HookScope, HookSubject, Item, MayFail, OpKind, OpOwner, OpStart,
-    Sabotage, Step, SurgeState, World,
+    Activity, Batch, Deferred, HookScope, HookSubject, Item, OpKind, OpOwner, OpStart, Sabotage,
+    Step, SurgeState, World,
 };
 use super::{Fx, Timer};
 use crate::api::{
@@ -445,14 +445,7 @@ impl World {
                     item: i as u32,
                 };
                 self.start_op(
-                    OpStart {
-                        kind: OpKind::Create,
-                        instance: new,
-                        owner,
-                        scaling_activity: sa,
-                        hooks: HookScope::All,
-                        may_fail: MayFail::Yes,
-                    },
+                    OpStart::automatic(OpKind::Create, new, owner, sa),
                     draws,
                     fx,
                 );
@@ -701,14 +694,7 @@ impl World {
             if let (Some(new), Some(sa)) = (item.replacement, sa) {
                 let owner = OpOwner::Released;
                 self.start_op(
-                    OpStart {
-                        kind: OpKind::Destroy,
-                        instance: new,
-                        owner,
-                        scaling_activity: sa,
-                        hooks: HookScope::All,
-                        may_fail: MayFail::No,
-                    },
+                    OpStart::automatic(OpKind::Destroy, new, owner, sa).cannot_fail(),
                     draws,
                     fx,
                 );
@@ -778,14 +764,7 @@ impl World {
             item: i as u32,
         };
         self.start_op(
-            OpStart {
-                kind,
-                instance: old,
-                owner,
-                scaling_activity: sa,
-                hooks: HookScope::All,
-                may_fail: MayFail::No,
-            },
+            OpStart::automatic(kind, old, owner, sa).cannot_fail(),
             draws,
             fx,
         );

@@ -5,7 +5,7 @@
 
 use super::Fx;
 use super::draws::Draws;
-use super::world::{Deferred, HookScope, MayFail, OpKind, OpOwner, OpStart, World};
+use super::world::{Deferred, OpKind, OpOwner, OpStart, World};
 use crate::api::{ActivityStatus, FailProcess, ScalingActivityStatus, ScalingActivityType};
 use crate::timeline::{Phase, ScalingCause, StatusCause};
 
@@ -42,14 +42,7 @@ impl World {
             let instance = self.new_instance(true, draws, fx);
             let owner = OpOwner::SurgeOut { activity: a };
             self.start_op(
-                OpStart {
-                    kind: OpKind::Create,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::All,
-                    may_fail: MayFail::Yes,
-                },
+                OpStart::automatic(OpKind::Create, instance, owner, sa),
                 draws,
                 fx,
             );
@@ -156,14 +149,7 @@ impl World {
         for instance in targets {
             let owner = OpOwner::SurgeIn { activity: a };
             self.start_op(
-                OpStart {
-                    kind: OpKind::Destroy,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::All,
-                    may_fail: MayFail::Yes,
-                },
+                OpStart::automatic(OpKind::Destroy, instance, owner, sa),
                 draws,
                 fx,
             );
@@ -249,14 +235,7 @@ impl World {
         for instance in targets {
             let owner = OpOwner::SurgeCleanup { activity: a };
             self.start_op(
-                OpStart {
-                    kind: OpKind::Destroy,
-                    instance,
-                    owner,
-                    scaling_activity: sa,
-                    hooks: HookScope::All,
-                    may_fail: MayFail::No,
-                },
+                OpStart::automatic(OpKind::Destroy, instance, owner, sa).cannot_fail(),
                 draws,
                 fx,
             );

@@ -294,11 +294,7 @@ fn a_cancel_in_init_ends_cancelled_with_nothing_reinstalled_and_restores_the_gro
 
 #[test]
 fn a_rollback_of_a_paused_origin_cancels_it_and_restores_the_images() {
-    let mut h = WorldBuilder::new(4).build();
-    h.fail_reinstall_of(4);
-    let origin = h.start(1, "AUTO_PAUSE").expect("admitted");
-    h.run();
-    assert_eq!(h.status(origin), ActivityStatus::FailedPause);
+    let (mut h, origin) = paused_origin();
     assert_eq!(h.image_of(1), NEW_IMAGE);
     let out = h
         .call(

@@ -367,6 +367,36 @@ pub struct OpStart {
     pub may_fail: MayFail,
 }
 
+impl OpStart {
+    /// An automatic operation: NORMAL and EXTENSION hooks apply, and it may fail.
+    pub fn automatic(kind: OpKind, instance: u32, owner: OpOwner, scaling_activity: u32) -> Self {
+        OpStart {
+            kind,
+            instance,
+            owner,
+            scaling_activity,
+            hooks: HookScope::All,
+            may_fail: MayFail::Yes,
+        }
+    }
+
+    /// §3.10: a manual API's operation triggers EXTENSION hooks only.
+    pub fn extension_only(self) -> Self {
+        OpStart {
+            hooks: HookScope::ExtensionOnly,
+            ..self
+        }
+    }
+
+    /// Clean-up work that must finish (OQ-24).
+    pub fn cannot_fail(self) -> Self {
+        OpStart {
+            may_fail: MayFail::No,
+            ..self
+        }
+    }
+}
+
 /// Which lifecycle hooks an action triggers (§3.10, OQ-14).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookScope {

@@ -214,3 +214,19 @@ impl TemplateEdit for str {
         replace_all(self, from, to)
     }
 }
+
+/// The bundled scenarios (`scenarios/*.toml` and `*.json`), sorted by path.
+pub fn bundled_scenarios() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir("scenarios")
+        .expect("scenarios/ exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("toml" | "json")
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}

@@ -770,34 +770,25 @@ fn engine(size: usize) -> (Simulation, FullSink) {
     (sim, sink)
 }
 
-fn submit(
-    sim: &mut Simulation,
-    sink: &mut FullSink,
-    action: Action,
-    body: serde_json::Value,
-) -> Result<ApiOutput, ErrorCode> {
-    sim.submit(action, &body, sink).result.map_err(|e| e.code)
-}
-
 #[test]
 fn oq27_checks_run_in_the_documented_order() {
     let (mut sim, mut sink) = engine(2);
     // Unknown group AND BatchNumber too large AND bad BatchPause: the value check (4) wins over (5) and (10).
     let body = json!({"AutoScalingGroupId": "asg-nope", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 9, "BatchPause": "NEVER"}}});
     assert_eq!(
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
         ErrorCode::InvalidParameterValue
     );
     // Unknown group AND BatchNumber too large: (5) wins.
     let body = json!({"AutoScalingGroupId": "asg-nope", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 9}}});
     assert_eq!(
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
         ErrorCode::ResourceNotFoundAutoScalingGroupIdNotFound
     );
     // Missing BatchNumber AND bad mode: (3) wins over (4).
     let body = json!({"AutoScalingGroupId": "asg-test0001", "RefreshMode": "X", "RefreshSettings": {"RollingUpdateSettings": {}}});
     assert_eq!(
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, body).unwrap_err(),
         ErrorCode::MissingParameter
     );
 }
@@ -832,7 +823,7 @@ fn oq28_stop_resume_cancel_need_an_activity_of_the_named_group() {
     let (mut sim, mut sink) = engine(2);
     let start = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1}}});
     let Ok(ApiOutput::RefreshActivityId(id)) =
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, start)
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, start)
     else {
         panic!()
     };
@@ -843,13 +834,13 @@ fn oq28_stop_resume_cancel_need_an_activity_of_the_named_group() {
     ] {
         let wrong_group = json!({"AutoScalingGroupId": "asg-other", "RefreshActivityId": id});
         assert_eq!(
-            submit(&mut sim, &mut sink, action, wrong_group).unwrap_err(),
+            call(&mut sim, &mut sink, action, wrong_group).unwrap_err(),
             ErrorCode::ResourceNotFoundRefreshActivityNotFound
         );
         let unknown =
             json!({"AutoScalingGroupId": "asg-test0001", "RefreshActivityId": "asr-00000000"});
         assert_eq!(
-            submit(&mut sim, &mut sink, action, unknown).unwrap_err(),
+            call(&mut sim, &mut sink, action, unknown).unwrap_err(),
             ErrorCode::ResourceNotFoundRefreshActivityNotFound
         );
     }
@@ -861,7 +852,7 @@ fn oq30_the_21st_request_in_a_second_is_rate_limited_without_side_effects() {
     let describe = json!({});
     for _ in 0..20 {
         assert!(
-            submit(
+            call(
                 &mut sim,
                 &mut sink,
                 Action::DescribeRefreshActivities,
@@ -871,7 +862,7 @@ fn oq30_the_21st_request_in_a_second_is_rate_limited_without_side_effects() {
         );
     }
     assert_eq!(
-        submit(
+        call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,
@@ -882,11 +873,11 @@ fn oq30_the_21st_request_in_a_second_is_rate_limited_without_side_effects() {
     );
     // Another action has its own window (per action).
     let start = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1}}});
-    assert!(submit(&mut sim, &mut sink, Action::StartInstanceRefresh, start).is_ok());
+    assert!(call(&mut sim, &mut sink, Action::StartInstanceRefresh, start).is_ok());
     // One second later the window has rolled.
     sim.advance_until(SimTime(1_000), &mut sink).unwrap();
     assert!(
-        submit(
+        call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,
@@ -902,7 +893,7 @@ fn oq30_a_rate_limited_start_creates_nothing() {
     let bad = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 9}}});
     for _ in 0..20 {
         assert!(
-            submit(
+            call(
                 &mut sim,
                 &mut sink,
                 Action::StartInstanceRefresh,
@@ -913,7 +904,7 @@ fn oq30_a_rate_limited_start_creates_nothing() {
     }
     let good = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1}}});
     assert_eq!(
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, good).unwrap_err(),
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, good).unwrap_err(),
         ErrorCode::RequestLimitExceeded
     );
     assert!(sim.world().activities.is_empty());
@@ -947,7 +938,7 @@ fn oq29_describe_orders_newest_first_pages_and_counts_before_paging() {
     for i in 0..3u64 {
         sim.advance_until(SimTime(i * 3_600_000), &mut sink)
             .unwrap();
-        let Ok(ApiOutput::RefreshActivityId(id)) = submit(
+        let Ok(ApiOutput::RefreshActivityId(id)) = call(
             &mut sim,
             &mut sink,
             Action::StartInstanceRefresh,
@@ -960,7 +951,7 @@ fn oq29_describe_orders_newest_first_pages_and_counts_before_paging() {
     let Ok(ApiOutput::Describe {
         total_count,
         refresh_activity_set,
-    }) = submit(
+    }) = call(
         &mut sim,
         &mut sink,
         Action::DescribeRefreshActivities,
@@ -1024,7 +1015,7 @@ fn oq29_describe_errors() {
         (json!({"Limit": -1}), ErrorCode::InvalidParameter),
     ];
     for (body, want) in cases {
-        let got = submit(
+        let got = call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,
@@ -1042,7 +1033,7 @@ fn oq29_describe_filters_and_and_values_or_and_unknown_ids_are_absent() {
     let (mut sim, mut sink) = engine(1);
     let start = json!({"AutoScalingGroupId": "asg-test0001", "RefreshSettings": {"RollingUpdateSettings": {"BatchNumber": 1}}});
     let Ok(ApiOutput::RefreshActivityId(id)) =
-        submit(&mut sim, &mut sink, Action::StartInstanceRefresh, start)
+        call(&mut sim, &mut sink, Action::StartInstanceRefresh, start)
     else {
         panic!()
     };
@@ -1057,7 +1048,7 @@ fn oq29_describe_filters_and_and_values_or_and_unknown_ids_are_absent() {
         other => panic!("{other:?}"),
     };
     assert_eq!(
-        count(submit(
+        count(call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,
@@ -1066,7 +1057,7 @@ fn oq29_describe_filters_and_and_values_or_and_unknown_ids_are_absent() {
         1
     );
     assert_eq!(
-        count(submit(
+        count(call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,
@@ -1076,7 +1067,7 @@ fn oq29_describe_filters_and_and_values_or_and_unknown_ids_are_absent() {
     );
     let by_ids = json!({"RefreshActivityIds": [id, "asr-unknown1"]});
     assert_eq!(
-        count(submit(
+        count(call(
             &mut sim,
             &mut sink,
             Action::DescribeRefreshActivities,

@@ -1406,17 +1406,7 @@ const REFRESH_ACTIONS: &[&str] = &[
 #[test]
 fn s5_every_refresh_error_code_is_provoked() {
     // Every bundled scenario...
-    let mut files: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("toml" | "json")
-            )
-        })
-        .collect();
-    files.sort();
+    let files = bundled_scenarios();
     assert!(files.len() >= 20);
     for path in &files {
         let scenario = load_scenario(path).unwrap_or_else(|e| panic!("{e}"));

@@ -496,12 +496,7 @@ fn oq32_an_ignored_matching_is_recorded_once_per_instant() {
     // In manual-removal-during-refresh, #4's removal ends at 170 s: the instance leaving and
     // its REMOVE_INSTANCES activity ending both trigger matching on the disabled group; one
     // ignored-matching row says so. No bundled scenario has two at one instant.
-    let mut files: Vec<_> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for path in files {
+    for path in bundled_scenarios() {
         let s = refreshsim::scenario::load_scenario(&path).unwrap();
         let r = refreshsim::run::run_scenario(&s, s.seed, true).unwrap();
         let mut seen = std::collections::BTreeSet::new();

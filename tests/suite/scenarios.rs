@@ -7,24 +7,11 @@
 use refreshsim::run::run_scenario;
 use refreshsim::scenario::load_scenario;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
+use crate::common::bundled_scenarios;
 
 const GOLDEN: &str = "tests/golden/scenario-hashes.txt";
-
-fn bundled_scenarios() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .expect("scenarios/ exists")
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("toml" | "json")
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 fn read_golden() -> BTreeMap<String, String> {
     std::fs::read_to_string(GOLDEN)

@@ -9,23 +9,7 @@ use refreshsim::serve::session::{
     Advance, DEFAULT_SESSION_LIMITS, Session, SessionTemplate, TimelineFormat,
 };
 use refreshsim::timeline::parse::read_csv;
-use std::path::PathBuf;
 use std::time::Instant;
-
-fn bundled() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir("scenarios")
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            matches!(
-                p.extension().and_then(|e| e.to_str()),
-                Some("toml" | "json")
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 /// Replays `path`'s run through a session: `Err` names the first disagreement.
 fn replay(path: &std::path::Path) -> Result<usize, String> {
@@ -105,7 +89,7 @@ fn replay(path: &std::path::Path) -> Result<usize, String> {
 fn oq68_every_bundled_scenario_replayed_through_serve_gets_runs_responses_describe_and_timeline() {
     let mut problems = Vec::new();
     let mut calls = 0;
-    let files = bundled();
+    let files = crate::common::bundled_scenarios();
     assert!(files.len() >= 20);
     for path in &files {
         match replay(path) {
