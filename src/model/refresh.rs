@@ -379,6 +379,34 @@ impl World {
         }
     }
 
+    /// OQ-14: puts item `i` in its hooks `step` and starts the EXTENSION hooks of `transition`
+    /// on its instance; false when none applies.
+    fn start_item_hooks(
+        &mut self,
+        a: u32,
+        i: usize,
+        step: Step,
+        transition: LifecycleTransition,
+        draws: &mut dyn Draws,
+        fx: &mut Fx,
+    ) -> bool {
+        let item = &mut self.activities[a as usize].items[i];
+        item.step = step;
+        let instance = item.instance;
+        let subject = HookSubject::Item {
+            activity: a,
+            item: i as u32,
+        };
+        self.start_hooks(
+            subject,
+            instance,
+            transition,
+            HookScope::ExtensionOnly,
+            draws,
+            fx,
+        )
+    }
+
     /// OQ-10 steps 1–3 (RESET) / OQ-11 (REPLACE).
     fn begin_attempt(&mut self, a: u32, i: usize, sa: u32, draws: &mut dyn Draws, fx: &mut Fx) {
         let sa_id = self.scaling_activities[sa as usize].id;
@@ -413,19 +441,9 @@ impl World {
                     fx,
                 );
                 // Step 2: EXTENSION terminating hooks (OQ-14).
-                self.activities[a as usize].items[i].step = Step::TerminatingHooks;
-                let subject = HookSubject::Item {
-                    activity: a,
-                    item: i as u32,
-                };
-                let hooked = self.start_hooks(
-                    subject,
-                    instance,
-                    LifecycleTransition::InstanceTerminating,
-                    HookScope::ExtensionOnly,
-                    draws,
-                    fx,
-                );
+                let terminating = LifecycleTransition::InstanceTerminating;
+                let hooked =
+                    self.start_item_hooks(a, i, Step::TerminatingHooks, terminating, draws, fx);
                 if !hooked {
                     self.start_reinstall(a, i, fx);
                 }
@@ -506,20 +524,9 @@ impl World {
                 None => {
                     self.finish_reinstall(a, i, fx);
                     // Step 4: EXTENSION launching hooks (OQ-14).
-                    let instance = self.activities[a as usize].items[i].instance;
-                    self.activities[a as usize].items[i].step = Step::LaunchingHooks;
-                    let subject = HookSubject::Item {
-                        activity: a,
-                        item: i as u32,
-                    };
-                    let hooked = self.start_hooks(
-                        subject,
-                        instance,
-                        LifecycleTransition::InstanceLaunching,
-                        HookScope::ExtensionOnly,
-                        draws,
-                        fx,
-                    );
+                    let launching = LifecycleTransition::InstanceLaunching;
+                    let hooked =
+                        self.start_item_hooks(a, i, Step::LaunchingHooks, launching, draws, fx);
                     if !hooked {
                         self.check_health(a, i, draws, fx);
                     }

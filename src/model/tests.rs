@@ -229,6 +229,19 @@ fn start_body(batch_number: u64, fail_process: &str) -> Value {
     })
 }
 
+/// A table row's verdict: refused with `expected`, and no activity was created.
+fn assert_refused<T: std::fmt::Debug>(
+    row: &str,
+    h: &Harness,
+    activities_before: usize,
+    got: Result<T, ApiError>,
+    expected: ErrorCode,
+) {
+    assert_eq!(error_code(got), expected, "row {row:?}");
+    let created = h.world.activities.len() - activities_before;
+    assert_eq!(created, 0, "row {row:?} created an activity");
+}
+
 fn error_code<T: std::fmt::Debug>(r: Result<T, ApiError>) -> ErrorCode {
     r.expect_err("an error").code
 }
@@ -473,12 +486,7 @@ fn oq25_rollback_admission_reports_the_earliest_step() {
         }
         let before = h.world.activities.len();
         let got = h.world.admit_rollback(&rollback_request(&body));
-        assert_eq!(error_code(got), *expected, "row {name:?}");
-        assert_eq!(
-            h.world.activities.len(),
-            before,
-            "row {name:?} created an activity"
-        );
+        assert_refused(name, &h, before, got, *expected);
     }
 }
 
@@ -625,12 +633,7 @@ fn oq27_start_admission_reports_the_earliest_check() {
         }
         let before = h.world.activities.len();
         let got = h.call(Action::StartInstanceRefresh, body);
-        assert_eq!(error_code(got), *expected, "row {name:?}");
-        assert_eq!(
-            h.world.activities.len(),
-            before,
-            "row {name:?} created an activity"
-        );
+        assert_refused(name, &h, before, got, *expected);
     }
 }
 
