@@ -249,6 +249,9 @@ fn a_command_line_setting_quoting_a_huge_value_is_cut_with_its_size() {
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(stderr.len() < 1200, "{} bytes: {stderr}", stderr.len());
         assert!(stderr.contains(size), "{stderr}");
-        assert!(stderr.contains("--set") || stderr.contains("with "), "{stderr}");
+        assert!(
+            stderr.contains("--set") || stderr.contains("with "),
+            "{stderr}"
+        );
     }
 }
