@@ -31,6 +31,9 @@ pub enum ValueRule {
     IdPrefix(&'static str),
     /// One of an enumeration's spellings.
     OneOf(fn(&str) -> bool),
+    /// A scaling group id (`asg-…`), refused with its own code
+    /// (`InvalidParameterValue.InvalidAutoScalingGroupId`), as DescribeRefreshActivities does.
+    ScalingGroupId,
 }
 
 /// A documented filter name; `tag:` is a prefix (`tag:KEY`).
@@ -104,7 +107,22 @@ fn limit_exceeded(what: String) -> ApiError {
 /// The checks of OQ-29, in its order: ids with Filters, too many ids, too many filters, Limit
 /// over 100, then each filter's name, value count and values.
 pub fn check_list(query: &ListQuery, spec: &ListSpec) -> Result<(), ApiError> {
-    if query.ids.is_some() && query.filters.is_some() {
+    check_list_parts(
+        query.ids.as_deref(),
+        query.filters.as_deref(),
+        query.limit,
+        spec,
+    )
+}
+
+/// [`check_list`] over the parts of a request that keeps them in its own type.
+pub fn check_list_parts(
+    ids: Option<&[String]>,
+    filters: Option<&[Filter]>,
+    limit: Option<u64>,
+    spec: &ListSpec,
+) -> Result<(), ApiError> {
+    if ids.is_some() && filters.is_some() {
         return Err(ApiError::new(
             ErrorCode::InvalidParameterConflict,
             format!(
@@ -113,7 +131,7 @@ pub fn check_list(query: &ListQuery, spec: &ListSpec) -> Result<(), ApiError> {
             ),
         ));
     }
-    if let Some(ids) = &query.ids
+    if let Some(ids) = ids
         && ids.len() > MAX_IDS
     {
         return Err(limit_exceeded(format!(
@@ -122,7 +140,7 @@ pub fn check_list(query: &ListQuery, spec: &ListSpec) -> Result<(), ApiError> {
             ids.len()
         )));
     }
-    if let Some(filters) = &query.filters
+    if let Some(filters) = filters
         && filters.len() > MAX_FILTERS
     {
         return Err(limit_exceeded(format!(
@@ -130,14 +148,14 @@ pub fn check_list(query: &ListQuery, spec: &ListSpec) -> Result<(), ApiError> {
             filters.len()
         )));
     }
-    if let Some(limit) = query.limit
+    if let Some(limit) = limit
         && limit > MAX_LIMIT
     {
         return Err(limit_exceeded(format!(
             "Limit must be at most {MAX_LIMIT}, found {limit}"
         )));
     }
-    for filter in query.filters.iter().flatten() {
+    for filter in filters.into_iter().flatten() {
         check_filter(filter, spec)?;
     }
     Ok(())
@@ -180,6 +198,15 @@ fn check_filter(filter: &Filter, spec: &ListSpec) -> Result<(), ApiError> {
             ValueRule::Any => true,
             ValueRule::IdPrefix(prefix) => is_well_formed_id(value, prefix),
             ValueRule::OneOf(parse) => parse(value),
+            ValueRule::ScalingGroupId => {
+                if !is_well_formed_id(value, "asg-") {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidParameterValueInvalidAutoScalingGroupId,
+                        format!("`{value}` is not a valid scaling group id (asg-…)"),
+                    ));
+                }
+                true
+            }
         };
         if !ok {
             return Err(ApiError::new(

@@ -1,26 +1,16 @@
 //! `DescribeRefreshActivities` (§1.2, OQ-29): Tencent's exact response shape, at any instant.
 
 use super::world::{Activity, World};
-use crate::api::request::{DescribeRefreshActivitiesRequest, Filter};
+use crate::api::query::{FilterSpec, ListSpec, ValueRule, check_list_parts};
+use crate::api::request::DescribeRefreshActivitiesRequest;
 use crate::api::{
-    ActivityStatus, ActivityType, ApiError, ApiOutput, ErrorCode, RefreshActivity, RefreshBatch,
+    ActivityStatus, ActivityType, ApiError, ApiOutput, RefreshActivity, RefreshBatch,
     RefreshBatchRelatedInstance,
 };
 use crate::time::Epoch;
 
-/// §1.2 limits.
-pub const MAX_IDS: usize = 100;
-pub const MAX_FILTERS: usize = 10;
-pub const MAX_FILTER_VALUES: usize = 5;
-pub const MAX_LIMIT: u64 = 100;
-pub const DEFAULT_LIMIT: u64 = 20;
-
-const FILTER_NAMES: [&str; 4] = [
-    "auto-scaling-group-id",
-    "refresh-activity-status-code",
-    "refresh-activity-type",
-    "refresh-activity-id",
-];
+/// §1.2 limits: the same for every Describe list.
+pub use crate::api::query::{DEFAULT_LIMIT, MAX_FILTER_VALUES, MAX_FILTERS, MAX_IDS, MAX_LIMIT};
 
 impl World {
     /// The describe query, checked in OQ-29's order. Read-only.
@@ -132,99 +122,43 @@ impl World {
     }
 }
 
-/// OQ-29 checks, in order.
+/// DescribeRefreshActivities' list (§1.2): its ids field and documented filters.
+const REFRESH_LIST: ListSpec = ListSpec {
+    ids_field: "RefreshActivityIds",
+    filters: &[
+        FilterSpec {
+            name: "auto-scaling-group-id",
+            rule: ValueRule::ScalingGroupId,
+        },
+        FilterSpec {
+            name: "refresh-activity-status-code",
+            rule: ValueRule::OneOf(is_activity_status),
+        },
+        FilterSpec {
+            name: "refresh-activity-type",
+            rule: ValueRule::OneOf(is_activity_type),
+        },
+        FilterSpec {
+            name: "refresh-activity-id",
+            rule: ValueRule::Any,
+        },
+    ],
+};
+
+fn is_activity_status(value: &str) -> bool {
+    ActivityStatus::parse(value).is_some()
+}
+
+fn is_activity_type(value: &str) -> bool {
+    ActivityType::parse(value).is_some()
+}
+
+/// OQ-29 checks, in order (the shared list checks of every Describe action).
 pub fn check_describe(req: &DescribeRefreshActivitiesRequest) -> Result<(), ApiError> {
-    if req.refresh_activity_ids.is_some() && req.filters.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameterConflict,
-            "RefreshActivityIds and Filters cannot be specified at the same time",
-        ));
-    }
-    let too_many = |what: String| {
-        Err(ApiError::new(
-            ErrorCode::InvalidParameterValueLimitExceeded,
-            what,
-        ))
-    };
-    if let Some(ids) = &req.refresh_activity_ids
-        && ids.len() > MAX_IDS
-    {
-        return too_many(format!(
-            "at most {MAX_IDS} RefreshActivityIds per request, found {}",
-            ids.len()
-        ));
-    }
-    if let Some(filters) = &req.filters
-        && filters.len() > MAX_FILTERS
-    {
-        return too_many(format!(
-            "at most {MAX_FILTERS} Filters per request, found {}",
-            filters.len()
-        ));
-    }
-    if let Some(limit) = req.limit
-        && limit > MAX_LIMIT
-    {
-        return too_many(format!("Limit must be at most {MAX_LIMIT}, found {limit}"));
-    }
-    for filter in req.filters.iter().flatten() {
-        check_filter(filter)?;
-    }
-    Ok(())
-}
-
-fn check_filter(filter: &Filter) -> Result<(), ApiError> {
-    if !FILTER_NAMES.contains(&filter.name.as_str()) {
-        return Err(ApiError::new(
-            ErrorCode::InvalidParameterValueInvalidFilter,
-            format!(
-                "Unknown filter `{}`; supported: {}",
-                filter.name,
-                FILTER_NAMES.join(", ")
-            ),
-        ));
-    }
-    if filter.values.len() > MAX_FILTER_VALUES {
-        return Err(ApiError::new(
-            ErrorCode::LimitExceededFilterValuesTooLong,
-            format!(
-                "Filter `{}` has {} values; at most {MAX_FILTER_VALUES} are allowed",
-                filter.name,
-                filter.values.len()
-            ),
-        ));
-    }
-    for value in &filter.values {
-        let ok = match filter.name.as_str() {
-            "refresh-activity-status-code" => ActivityStatus::parse(value).is_some(),
-            "refresh-activity-type" => ActivityType::parse(value).is_some(),
-            "auto-scaling-group-id" => {
-                if !is_well_formed_id(value, "asg-") {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidParameterValueInvalidAutoScalingGroupId,
-                        format!("`{value}` is not a valid scaling group id (asg-…)"),
-                    ));
-                }
-                true
-            }
-            _ => true,
-        };
-        if !ok {
-            return Err(ApiError::new(
-                ErrorCode::InvalidParameterValueFilter,
-                format!("Invalid value `{value}` for filter `{}`", filter.name),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `prefix` followed by one or more lower-case letters or digits.
-pub fn is_well_formed_id(value: &str, prefix: &str) -> bool {
-    value.strip_prefix(prefix).is_some_and(|rest| {
-        !rest.is_empty()
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
+    check_list_parts(
+        req.refresh_activity_ids.as_deref(),
+        req.filters.as_deref(),
+        req.limit,
+        &REFRESH_LIST,
+    )
 }
