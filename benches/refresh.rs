@@ -74,7 +74,7 @@ fn synthetic_1m(c: &mut Criterion) {
     group.bench_function("streamed_csv", |b| {
         b.iter(|| {
             let file = std::io::BufWriter::new(std::fs::File::create(&path).expect("creates"));
-            let run = run_streamed(black_box(&scenario), scenario.seed, file).expect("runs");
+            let run = run_streamed(black_box(&scenario), scenario.seed, file, None).expect("runs");
             run.out.expect("writes");
             black_box(run.rows)
         })

@@ -7,6 +7,7 @@ use crate::report::summary::summary_json;
 use crate::report::svg::SvgOptions;
 use crate::run::RunResult;
 use crate::scenario::Scenario;
+use crate::timeline::RunMeta;
 use serde_json::{Value, json};
 
 /// Renders every output file of a run in memory, the chart with relative time labels.
@@ -58,13 +59,27 @@ pub const RUN_OUTPUTS: [&str; 7] = [
 ];
 
 fn meta_json(run: &RunResult) -> Value {
+    meta_json_of(&run.meta)
+}
+
+fn meta_json_of(meta: &RunMeta) -> Value {
     json!({
         "tool": "refreshsim",
-        "version": run.meta.version,
-        "seed": run.meta.seed,
-        "scenario": run.meta.scenario_name,
-        "scenario_sha256": run.meta.scenario_sha256,
+        "version": meta.version,
+        "seed": meta.seed,
+        "scenario": meta.scenario_name,
+        "scenario_sha256": meta.scenario_sha256,
     })
+}
+
+/// The first line of `responses.jsonl` (D9: version, seed and scenario hash, as the other
+/// outputs name them); every later line is one API call (`CallRecord::write_line`).
+pub fn responses_header(meta: &RunMeta) -> Vec<u8> {
+    let mut line = json!({ "_refreshsim": meta_json_of(meta) })
+        .to_string()
+        .into_bytes();
+    line.push(b'\n');
+    line
 }
 
 /// The value of `summary.json`: the run's summary with its `_refreshsim` header.
@@ -95,19 +110,9 @@ pub fn run_files_without_timeline(
     let summary = summary_value(scenario, run, streamed_timeline_sha256);
     // D9: a first header line names version, seed and scenario hash, as the other outputs do;
     // every later line is one API call.
-    let mut responses = Vec::new();
-    serde_json::to_writer(&mut responses, &json!({ "_refreshsim": meta }))?;
-    responses.push(b'\n');
+    let mut responses = responses_header(&run.meta);
     for call in &run.calls {
-        let line = json!({
-            "time_ms": call.time.as_ms(),
-            "time": scenario.epoch.render(call.time),
-            "id": call.id,
-            "action": call.action.as_str(),
-            "request": call.request,
-            "response": call.response,
-        });
-        serde_json::to_writer(&mut responses, &line)?;
+        call.write_line(scenario.epoch, &mut responses)?;
         responses.push(b'\n');
     }
     let pretty = |v: &Value| -> std::io::Result<Vec<u8>> {
@@ -123,4 +128,16 @@ pub fn run_files_without_timeline(
         ("summary.json".into(), pretty(&summary)?),
         ("responses.jsonl".into(), responses),
     ])
+}
+
+/// The outputs of `run --stream` rendered at the end: describe.json and summary.json (the
+/// timeline and responses.jsonl were written as the run went).
+pub fn streamed_run_files(
+    scenario: &Scenario,
+    run: &RunResult,
+    timeline_sha256: &str,
+) -> std::io::Result<Files> {
+    let mut files = run_files_without_timeline(scenario, run, Some(timeline_sha256))?;
+    files.retain(|(name, _)| name != "responses.jsonl");
+    Ok(files)
 }

@@ -292,7 +292,7 @@ pub fn summary_text(run: &RunResult, scenario_name: &str) -> String {
 }
 
 /// At most this many refused calls are listed one by one in the text summary.
-const REFUSED_CALLS_LISTED_MAX: usize = 20;
+const REFUSED_CALLS_LISTED_MAX: usize = crate::run::REFUSED_CALLS_KEPT;
 
 /// One line per refused API call: when, which call, Tencent's code and message, so a user sees
 /// why (`RefreshSettings.RollingUpdateSettings.BatchNumbr is not recognized`), not only a code.
@@ -313,10 +313,12 @@ fn refused_calls(run: &RunResult) -> Vec<String> {
             )
         })
         .collect();
-    if refused.len() > REFUSED_CALLS_LISTED_MAX {
+    // With streamed calls `run.calls` keeps only the first refused ones; the count is of all.
+    let listed = refused.len().min(REFUSED_CALLS_LISTED_MAX) as u64;
+    if run.refused_calls > listed {
         lines.push(format!(
             "… and {} more refused calls (responses.jsonl has them all)",
-            refused.len() - REFUSED_CALLS_LISTED_MAX
+            run.refused_calls - listed
         ));
     }
     lines

@@ -8,6 +8,7 @@ use crate::api::{ActivityStatus, ActivityType, ApiOutput, ApiResponse, InstanceS
 use crate::model::World;
 use crate::scenario::Scenario;
 use crate::sim::{CallRecord, Prepared, RunError, Simulation};
+pub use crate::sim::{CallStream, REFUSED_CALLS_KEPT};
 use crate::time::SimTime;
 use crate::timeline::{FullSink, Metrics, MetricsSink, RunMeta, Sink, Timeline};
 use serde_json::Value;
@@ -22,7 +23,11 @@ pub struct RunResult {
     pub timeline: Option<Timeline>,
     pub metrics: Metrics,
     pub world: World,
+    /// Every call, or with its calls streamed (`run --stream`) only the ones a `CallStream`
+    /// keeps.
     pub calls: Vec<CallRecord>,
+    /// Refused calls, all of them (with streamed calls `calls` holds only the first few).
+    pub refused_calls: u64,
     pub end: SimTime,
     pub events: u64,
     /// `DescribeRefreshActivities` over all activities at the end of the run; null when no
@@ -205,7 +210,19 @@ fn drive<S: Sink>(
     seed: u64,
     sink: &mut S,
 ) -> Result<(Simulation, SimTime), RunError> {
+    drive_streaming_calls(scenario, seed, sink, None)
+}
+
+fn drive_streaming_calls<S: Sink>(
+    scenario: &Scenario,
+    seed: u64,
+    sink: &mut S,
+    calls: Option<CallStream>,
+) -> Result<(Simulation, SimTime), RunError> {
     let mut sim = Simulation::new(scenario, seed, sink)?;
+    if let Some(calls) = calls {
+        sim.stream_calls(calls);
+    }
     sim.run_until_idle(sink)?;
     sim.end_run(crate::timeline::RunEndReason::Idle, sink);
     let end = sim.now();
@@ -228,6 +245,7 @@ fn collect(
         Value::Null
     };
     let events = sim.events_processed();
+    let refused_calls = sim.refused_calls();
     let (world, calls) = sim.into_parts();
     let mut result = RunResult {
         meta: meta_for(scenario, seed),
@@ -235,6 +253,7 @@ fn collect(
         metrics,
         world,
         calls,
+        refused_calls,
         end,
         events,
         describe,
@@ -451,20 +470,27 @@ pub struct StreamedRun<W> {
     pub out: std::io::Result<(W, String)>,
     /// Timeline rows written, the `run` row excluded.
     pub rows: u64,
+    /// With a `CallStream`: its writer back, flushed, or its first write error.
+    pub calls_out: Option<std::io::Result<Box<dyn std::io::Write + Send>>>,
 }
 
 /// Runs a scenario writing its timeline CSV to `out` as it goes (bytes identical to
 /// `Timeline::write_csv`), keeping at most one block of records in memory: the path for
 /// synthetic groups far beyond Tencent's 2,000 (DESIGN.md §8).
+///
+/// With `calls`, the API calls go to its writer as they are answered (`responses.jsonl`),
+/// instead of being kept (OQ-97).
 pub fn run_streamed<W: std::io::Write>(
     scenario: &Scenario,
     seed: u64,
     out: W,
+    calls: Option<CallStream>,
 ) -> Result<StreamedRun<W>, RunError> {
     let meta = meta_for(scenario, seed);
     let metrics = MetricsSink::new(scenario.floor_permille);
     let mut sink = crate::timeline::CsvStreamSink::new(&meta, scenario.epoch, out, metrics);
-    let (sim, end) = drive(scenario, seed, &mut sink)?;
+    let (mut sim, end) = drive_streaming_calls(scenario, seed, &mut sink, calls)?;
+    let calls_out = sim.finish_call_stream();
     let rows_before_finish = sink.rows();
     let metrics = sink.metrics.finish(end.as_ms()).clone();
     let tail = sink.rows_pending();
@@ -473,6 +499,7 @@ pub fn run_streamed<W: std::io::Write>(
         result: collect(scenario, seed, sim, None, metrics, end),
         out,
         rows: rows_before_finish + tail,
+        calls_out,
     })
 }
 

@@ -64,6 +64,86 @@ pub struct CallRecord {
     pub activity: Option<String>,
 }
 
+impl CallRecord {
+    /// Writes the call as one line of `responses.jsonl` (without the newline).
+    pub fn write_line<W: std::io::Write>(
+        &self,
+        epoch: crate::time::Epoch,
+        out: W,
+    ) -> serde_json::Result<()> {
+        #[derive(serde::Serialize)]
+        struct Line<'a> {
+            time_ms: u64,
+            time: String,
+            id: &'a Option<String>,
+            action: &'a str,
+            request: &'a Value,
+            response: &'a Value,
+        }
+        serde_json::to_writer(
+            out,
+            &Line {
+                time_ms: self.time.as_ms(),
+                time: epoch.render(self.time),
+                id: &self.id,
+                action: self.action.as_str(),
+                request: &self.request,
+                response: &self.response,
+            },
+        )
+    }
+}
+
+/// Refused calls a streamed run keeps in memory (the first ones), for the summary's listing;
+/// the summary lists at most this many.
+pub const REFUSED_CALLS_KEPT: usize = 20;
+
+/// `run --stream`: each call goes to `responses.jsonl` as it is answered; the run keeps only
+/// what the summary and the expectations read: the first call of each scenario action id
+/// (expectations name calls by id and read the first) and the first `REFUSED_CALLS_KEPT`
+/// refused calls. Memory then no longer grows with the number of calls (OQ-97).
+pub struct CallStream {
+    out: Box<dyn std::io::Write + Send>,
+    epoch: crate::time::Epoch,
+    /// The first write error; later calls are not written and `finish_call_stream` returns it.
+    error: Option<std::io::Error>,
+    ids_kept: std::collections::BTreeSet<String>,
+    refused_kept: usize,
+}
+
+impl CallStream {
+    /// `out` already holds the file's header line.
+    pub fn new(out: Box<dyn std::io::Write + Send>, epoch: crate::time::Epoch) -> CallStream {
+        CallStream {
+            out,
+            epoch,
+            error: None,
+            ids_kept: std::collections::BTreeSet::new(),
+            refused_kept: 0,
+        }
+    }
+
+    /// Writes `call`; whether the run must still keep it.
+    fn write(&mut self, call: &CallRecord) -> bool {
+        if self.error.is_none() {
+            let written = call
+                .write_line(self.epoch, &mut self.out)
+                .map_err(std::io::Error::other)
+                .and_then(|()| self.out.write_all(b"\n"));
+            self.error = written.err();
+        }
+        let first_of_id = call
+            .id
+            .as_ref()
+            .is_some_and(|id| self.ids_kept.insert(id.clone()));
+        let listed_refusal = call.code.is_some() && self.refused_kept < REFUSED_CALLS_KEPT;
+        if listed_refusal {
+            self.refused_kept += 1;
+        }
+        first_of_id || listed_refusal
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum QueueItem {
     Model(Timer),
@@ -98,6 +178,10 @@ pub struct Simulation {
     /// Action id → (activity it created or addressed, error code).
     action_results: BTreeMap<String, (Option<Sym>, Option<ErrorCode>)>,
     calls: Vec<CallRecord>,
+    /// `run --stream`: where calls go instead of `calls` (which keeps only a few of them).
+    call_stream: Option<CallStream>,
+    /// Refused calls so far (all of them, kept or streamed).
+    refused_calls: u64,
     /// Serialized size of the requests and responses in `calls` (bounded by
     /// `limits.max_call_bytes`).
     call_bytes: u64,
@@ -209,6 +293,8 @@ impl Simulation {
             watches: prepared.watches.clone(),
             action_results: BTreeMap::new(),
             calls: Vec::new(),
+            call_stream: None,
+            refused_calls: 0,
             call_bytes: 0,
             call_memory: 0,
             now: SimTime::ZERO,
@@ -242,6 +328,27 @@ impl Simulation {
 
     pub fn calls(&self) -> &[CallRecord] {
         &self.calls
+    }
+
+    /// Refused API calls so far, streamed ones included.
+    pub fn refused_calls(&self) -> u64 {
+        self.refused_calls
+    }
+
+    /// From now on, calls are written to `stream` as they are answered (`run --stream`).
+    pub fn stream_calls(&mut self, stream: CallStream) {
+        self.call_stream = Some(stream);
+    }
+
+    /// The stream's writer back, flushed, or its first write error.
+    pub fn finish_call_stream(
+        &mut self,
+    ) -> Option<std::io::Result<Box<dyn std::io::Write + Send>>> {
+        let mut stream = self.call_stream.take()?;
+        Some(match stream.error {
+            Some(e) => Err(e),
+            None => stream.out.flush().map(|()| stream.out),
+        })
     }
 
     /// Forgets the calls recorded so far. `serve` answers every call over HTTP and keeps no call
@@ -341,13 +448,10 @@ impl Simulation {
             .call_bytes
             .saturating_add(json_len(body))
             .saturating_add(json_len(&response_json));
-        self.call_memory = self.call_memory.saturating_add(
-            std::mem::size_of::<CallRecord>() as u64
-                + value_memory(body)
-                + value_memory(&response_json)
-                + id.map_or(0, |id| id.len() as u64),
-        );
-        self.calls.push(CallRecord {
+        if code.is_some() {
+            self.refused_calls += 1;
+        }
+        let call = CallRecord {
             time: self.now,
             id: id.map(str::to_string),
             action,
@@ -355,7 +459,20 @@ impl Simulation {
             response: response_json,
             code,
             activity: created,
-        });
+        };
+        let keep = self
+            .call_stream
+            .as_mut()
+            .is_none_or(|stream| stream.write(&call));
+        if keep {
+            self.call_memory = self.call_memory.saturating_add(
+                std::mem::size_of::<CallRecord>() as u64
+                    + value_memory(&call.request)
+                    + value_memory(&call.response)
+                    + call.id.as_ref().map_or(0, |id| id.len() as u64),
+            );
+            self.calls.push(call);
+        }
         if let Some(id) = id {
             self.on_action_called(id);
         }

@@ -29,7 +29,7 @@ fn streamed_timeline_csv_is_byte_identical_to_the_in_memory_one() {
     ] {
         let (want, full) = in_memory_csv(name);
         let scenario = load_scenario(Path::new(&format!("scenarios/{name}"))).unwrap();
-        let streamed = run_streamed(&scenario, scenario.seed, Vec::new()).unwrap();
+        let streamed = run_streamed(&scenario, scenario.seed, Vec::new(), None).unwrap();
         let (got, hash) = streamed.out.unwrap();
         assert!(
             got == want,
@@ -82,7 +82,8 @@ impl Write for FullDisk {
 #[test]
 fn a_write_error_while_streaming_is_returned_not_swallowed() {
     let scenario = load_scenario(Path::new("scenarios/large-2000-probabilistic.toml")).unwrap();
-    let streamed = run_streamed(&scenario, scenario.seed, FullDisk { room: 100_000 }).unwrap();
+    let streamed =
+        run_streamed(&scenario, scenario.seed, FullDisk { room: 100_000 }, None).unwrap();
     let err = streamed.out.err().expect("the write error");
     assert!(err.to_string().contains("no space left"), "{err}");
 }
@@ -116,6 +117,8 @@ fn run_stream_writes_the_same_timeline_csv_as_run_and_says_what_it_skipped() {
     let read = |d: &Path, f: &str| std::fs::read(d.join(f)).unwrap();
     assert!(read(&kept, "timeline.csv") == read(&streamed, "timeline.csv"));
     assert!(read(&kept, "describe.json") == read(&streamed, "describe.json"));
+    // OQ-97: the calls were written as the run went, not kept; same bytes.
+    assert!(read(&kept, "responses.jsonl") == read(&streamed, "responses.jsonl"));
     let hash = |d: &Path| {
         let v: serde_json::Value = serde_json::from_slice(&read(d, "summary.json")).unwrap();
         v["timeline_sha256"].clone()
