@@ -182,8 +182,8 @@ pub struct Simulation {
     call_stream: Option<CallStream>,
     /// Refused calls so far (all of them, kept or streamed).
     refused_calls: u64,
-    /// Serialized size of the requests and responses in `calls` (bounded by
-    /// `limits.max_call_bytes`).
+    /// Serialized size of the requests and responses of every call so far, kept or streamed
+    /// (bounded by `limits.max_call_bytes`: with `--stream`, the size of `responses.jsonl`).
     call_bytes: u64,
     /// What `calls` holds in memory (OQ-97: the JSON trees, not their serialized size).
     call_memory: u64,
@@ -917,5 +917,70 @@ fn malloc_block(n: u64) -> u64 {
         0
     } else {
         ((n + 8 + 15) & !15).max(32)
+    }
+}
+
+#[cfg(test)]
+mod call_stream_tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A writer whose bytes the test can read after handing it to the stream.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("not poisoned").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn call(id: Option<&str>, code: Option<ErrorCode>, t: u64) -> CallRecord {
+        CallRecord {
+            time: SimTime(t),
+            id: id.map(str::to_string),
+            action: Action::DescribeRefreshActivities,
+            request: serde_json::json!({}),
+            response: serde_json::json!({"Response": {"RequestId": format!("r{t}")}}),
+            code,
+            activity: None,
+        }
+    }
+
+    /// OQ-97: every call is written, in order, as `write_line` renders it; only the first call
+    /// of each action id and the first `REFUSED_CALLS_KEPT` refused calls are kept.
+    #[test]
+    fn oq97_a_call_stream_writes_every_call_and_keeps_only_what_is_read() {
+        let epoch = crate::time::Epoch::from_unix_secs(1_700_000_000);
+        let buffer = Shared::default();
+        let mut stream = CallStream::new(Box::new(buffer.clone()), epoch);
+        let refused = Some(ErrorCode::RequestLimitExceeded);
+        let mut calls = vec![
+            call(Some("poll"), None, 0),
+            call(Some("poll"), None, 1),
+            call(None, None, 2),
+        ];
+        calls.extend((0..REFUSED_CALLS_KEPT as u64 + 5).map(|i| call(None, refused, 10 + i)));
+        // A refused call of an id not seen before is kept for `expect`, past the listing.
+        calls.push(call(Some("start"), refused, 99));
+        let kept: Vec<u64> = calls
+            .iter()
+            .filter(|c| stream.write(c))
+            .map(|c| c.time.as_ms())
+            .collect();
+        let mut want = vec![0];
+        want.extend(10..10 + REFUSED_CALLS_KEPT as u64);
+        want.push(99);
+        assert_eq!(kept, want);
+        let mut expected = Vec::new();
+        for c in &calls {
+            c.write_line(epoch, &mut expected).expect("renders");
+            expected.push(b'\n');
+        }
+        assert!(*buffer.0.lock().expect("not poisoned") == expected);
     }
 }
